@@ -1,0 +1,118 @@
+// green_thread: spawn, join and detach over Boost.Fiber fibers with pooled
+// stacks; yield and sleep as switches that keep per-thread state apart.
+#include <greenring/greenring.hpp>
+
+#include <boost/fiber/fiber.hpp>
+#include <boost/fiber/operations.hpp>
+
+#include <atomic>
+#include <cstdio>
+#include <system_error>
+#include <typeinfo>
+
+#include "scheduler.hpp"
+#include "stack_pool.hpp"
+#include "sys.hpp"
+
+namespace greenring {
+namespace detail {
+
+struct green_thread_state {
+  boost::fibers::fiber fiber;
+  green_thread::id id = 0;
+};
+
+namespace {
+std::atomic<green_thread::id> next_id{1};
+
+[[noreturn]] void uncaught(green_thread::id id) {
+  char msg[512];
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    snprintf(msg, sizeof msg, "greenring: green thread %llu ended by an uncaught %s: %s",
+             static_cast<unsigned long long>(id), typeid(e).name(), e.what());
+  } catch (...) {
+    snprintf(msg, sizeof msg, "greenring: green thread %llu ended by an uncaught exception",
+             static_cast<unsigned long long>(id));
+  }
+  sys::say_line(msg);
+  std::abort();
+}
+}  // namespace
+
+green_thread_state* spawn_task(std::unique_ptr<task> t) {
+  Scheduler::current();
+  auto* s = new green_thread_state;
+  s->id = next_id.fetch_add(1, std::memory_order_relaxed);
+  s->fiber = boost::fibers::fiber(std::allocator_arg, PooledStack{},
+                                  [work = std::move(t), id = s->id]() mutable {
+                                    reset_thread_state();
+                                    boost::this_fiber::properties<GreenProps>().id = id;
+                                    try {
+                                      work->run();
+                                      work.reset();
+                                    } catch (...) {
+                                      uncaught(id);
+                                    }
+                                  });
+  return s;
+}
+
+}  // namespace detail
+
+green_thread& green_thread::operator=(green_thread&& o) noexcept {
+  if (this != &o) {
+    if (s_) detach();
+    s_ = std::exchange(o.s_, nullptr);
+  }
+  return *this;
+}
+
+green_thread::~green_thread() {
+  if (s_) detach();
+}
+
+void green_thread::join() {
+  if (!s_) throw std::system_error(std::make_error_code(std::errc::invalid_argument), "green_thread::join");
+  if (s_->id == this_green_thread::get_id())
+    throw std::system_error(std::make_error_code(std::errc::resource_deadlock_would_occur),
+                            "green_thread::join");
+  detail::Scheduler::current();
+  {
+    detail::SwitchGuard keep;
+    s_->fiber.join();
+  }
+  delete std::exchange(s_, nullptr);
+}
+
+void green_thread::detach() {
+  if (!s_) throw std::system_error(std::make_error_code(std::errc::invalid_argument), "green_thread::detach");
+  s_->fiber.detach();
+  delete std::exchange(s_, nullptr);
+}
+
+green_thread::id green_thread::get_id() const noexcept { return s_ ? s_->id : 0; }
+
+void yield() {
+  detail::Scheduler::current();
+  detail::SwitchGuard keep;
+  boost::this_fiber::yield();
+}
+
+void sleep_until(clock::time_point tp) {
+  detail::Scheduler::current();
+  detail::park_until(tp);
+}
+
+void sleep_for(std::chrono::nanoseconds d) { sleep_until(clock::now() + d); }
+
+namespace this_green_thread {
+green_thread::id get_id() noexcept {
+  if (!detail::Scheduler::current_if_any()) return 0;
+  auto* p = boost::fibers::context::active()->get_properties();
+  return p ? static_cast<detail::GreenProps*>(p)->id : 0;
+}
+}  // namespace this_green_thread
+
+}  // namespace greenring

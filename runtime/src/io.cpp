@@ -1,0 +1,312 @@
+// greenring::io: each call prepares one SQE and lets the Reactor park the
+// calling green thread until it completes. Writes loop until everything is
+// written, as a blocking write(2) does; reads return what arrived.
+#include <greenring/io.hpp>
+
+#include <liburing.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "scheduler.hpp"
+#include "sys.hpp"
+
+namespace greenring::io {
+namespace {
+
+using detail::Op;
+using detail::Reactor;
+using detail::Scheduler;
+
+constexpr uint64_t kCurrentPosition = ~uint64_t{0};  // -1: use and advance the file offset
+
+Reactor& reactor() { return Scheduler::current().reactor(); }
+
+ssize_t result(int32_t r) {
+  if (r < 0) {
+    errno = -r;
+    return -1;
+  }
+  return r;
+}
+
+// One op: prepare it with `prep`, run it with the deadline, return the raw result.
+template <class Prep>
+int32_t once(const deadline& dl, Prep&& prep) {
+  Reactor& r = reactor();
+  io_uring_sqe* s = r.sqe(dl.is_set() ? 2 : 1);
+  prep(s);
+  Op op;
+  return r.run(op, s, dl);
+}
+
+// Repeats a transfer until `total` bytes moved: POSIX blocking writes do not
+// return early. A failure after progress returns the progress.
+template <class Step>
+ssize_t all(size_t total, Step&& step) {
+  size_t done = 0;
+  do {
+    int32_t r = step(done);
+    if (r < 0) {
+      if (done) return static_cast<ssize_t>(done);
+      errno = -r;
+      return -1;
+    }
+    if (r == 0) break;
+    done += static_cast<size_t>(r);
+  } while (done < total);
+  return static_cast<ssize_t>(done);
+}
+
+size_t iov_total(const struct iovec* iov, int n) {
+  size_t t = 0;
+  for (int i = 0; i < n; ++i) t += iov[i].iov_len;
+  return t;
+}
+
+// The iovecs that remain after skipping `skip` bytes, into `out`.
+void iov_advance(const struct iovec* iov, int n, size_t skip, std::vector<struct iovec>& out) {
+  out.clear();
+  for (int i = 0; i < n; ++i) {
+    if (skip >= iov[i].iov_len) {
+      skip -= iov[i].iov_len;
+      continue;
+    }
+    out.push_back({static_cast<char*>(iov[i].iov_base) + skip, iov[i].iov_len - skip});
+    skip = 0;
+  }
+}
+
+template <class Prep>
+ssize_t writev_all(const struct iovec* iov, int n, const deadline& dl, Prep&& prep) {
+  std::vector<struct iovec> rest;
+  return all(iov_total(iov, n), [&](size_t done) {
+    if (done == 0) return once(dl, [&](io_uring_sqe* s) { prep(s, iov, n, done); });
+    iov_advance(iov, n, done, rest);
+    return once(dl, [&](io_uring_sqe* s) { prep(s, rest.data(), static_cast<int>(rest.size()), done); });
+  });
+}
+
+int wait_for(int fd, unsigned events, const deadline& dl) {
+  int32_t r = once(dl, [&](io_uring_sqe* s) { io_uring_prep_poll_add(s, fd, events); });
+  if (r < 0) return static_cast<int>(result(r));
+  if (r & POLLNVAL) {
+    errno = EBADF;
+    return -1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+ssize_t read(int fd, void* buf, size_t count, deadline dl) {
+  return result(once(dl, [&](io_uring_sqe* s) {
+    io_uring_prep_read(s, fd, buf, static_cast<unsigned>(std::min<size_t>(count, 0x7ffff000)), kCurrentPosition);
+  }));
+}
+
+ssize_t pread(int fd, void* buf, size_t count, off_t offset, deadline dl) {
+  if (offset < 0) {
+    errno = EINVAL;
+    return -1;
+  }
+  return result(once(dl, [&](io_uring_sqe* s) {
+    io_uring_prep_read(s, fd, buf, static_cast<unsigned>(std::min<size_t>(count, 0x7ffff000)), offset);
+  }));
+}
+
+ssize_t readv(int fd, const struct iovec* iov, int iovcnt, deadline dl) {
+  return result(once(dl, [&](io_uring_sqe* s) { io_uring_prep_readv(s, fd, iov, iovcnt, kCurrentPosition); }));
+}
+
+ssize_t preadv(int fd, const struct iovec* iov, int iovcnt, off_t offset, deadline dl) {
+  if (offset < 0) {
+    errno = EINVAL;
+    return -1;
+  }
+  return result(once(dl, [&](io_uring_sqe* s) { io_uring_prep_readv(s, fd, iov, iovcnt, offset); }));
+}
+
+ssize_t write(int fd, const void* buf, size_t count, deadline dl) {
+  auto* p = static_cast<const char*>(buf);
+  return all(count, [&](size_t done) {
+    return once(dl, [&](io_uring_sqe* s) {
+      io_uring_prep_write(s, fd, p + done, static_cast<unsigned>(std::min<size_t>(count - done, 0x7ffff000)),
+                          kCurrentPosition);
+    });
+  });
+}
+
+ssize_t pwrite(int fd, const void* buf, size_t count, off_t offset, deadline dl) {
+  if (offset < 0) {
+    errno = EINVAL;
+    return -1;
+  }
+  auto* p = static_cast<const char*>(buf);
+  return all(count, [&](size_t done) {
+    return once(dl, [&](io_uring_sqe* s) {
+      io_uring_prep_write(s, fd, p + done, static_cast<unsigned>(std::min<size_t>(count - done, 0x7ffff000)),
+                          static_cast<uint64_t>(offset) + done);
+    });
+  });
+}
+
+ssize_t writev(int fd, const struct iovec* iov, int iovcnt, deadline dl) {
+  return writev_all(iov, iovcnt, dl, [&](io_uring_sqe* s, const struct iovec* v, int n, size_t) {
+    io_uring_prep_writev(s, fd, v, n, kCurrentPosition);
+  });
+}
+
+ssize_t pwritev(int fd, const struct iovec* iov, int iovcnt, off_t offset, deadline dl) {
+  if (offset < 0) {
+    errno = EINVAL;
+    return -1;
+  }
+  return writev_all(iov, iovcnt, dl, [&](io_uring_sqe* s, const struct iovec* v, int n, size_t done) {
+    io_uring_prep_writev(s, fd, v, n, static_cast<uint64_t>(offset) + done);
+  });
+}
+
+ssize_t recv(int fd, void* buf, size_t len, int flags, deadline dl) {
+  return result(once(dl, [&](io_uring_sqe* s) { io_uring_prep_recv(s, fd, buf, len, flags); }));
+}
+
+ssize_t send(int fd, const void* buf, size_t len, int flags, deadline dl) {
+  auto* p = static_cast<const char*>(buf);
+  return all(len, [&](size_t done) {
+    return once(dl, [&](io_uring_sqe* s) { io_uring_prep_send(s, fd, p + done, len - done, flags); });
+  });
+}
+
+ssize_t recvfrom(int fd, void* buf, size_t len, int flags, struct sockaddr* src, socklen_t* srclen, deadline dl) {
+  if (!src) return recv(fd, buf, len, flags, dl);
+  struct iovec v{buf, len};
+  struct msghdr m{};
+  m.msg_name = src;
+  m.msg_namelen = srclen ? *srclen : 0;
+  m.msg_iov = &v;
+  m.msg_iovlen = 1;
+  ssize_t r = result(once(dl, [&](io_uring_sqe* s) { io_uring_prep_recvmsg(s, fd, &m, flags); }));
+  if (r >= 0 && srclen) *srclen = m.msg_namelen;
+  return r;
+}
+
+ssize_t sendto(int fd, const void* buf, size_t len, int flags, const struct sockaddr* dst, socklen_t dstlen,
+               deadline dl) {
+  if (!dst) return send(fd, buf, len, flags, dl);
+  struct iovec v{const_cast<void*>(buf), len};
+  struct msghdr m{};
+  m.msg_name = const_cast<struct sockaddr*>(dst);
+  m.msg_namelen = dstlen;
+  m.msg_iov = &v;
+  m.msg_iovlen = 1;
+  return sendmsg(fd, &m, flags, dl);
+}
+
+ssize_t recvmsg(int fd, struct msghdr* msg, int flags, deadline dl) {
+  return result(once(dl, [&](io_uring_sqe* s) { io_uring_prep_recvmsg(s, fd, msg, flags); }));
+}
+
+ssize_t sendmsg(int fd, const struct msghdr* msg, int flags, deadline dl) {
+  struct msghdr m = *msg;
+  return writev_all(msg->msg_iov, static_cast<int>(msg->msg_iovlen), dl,
+                    [&](io_uring_sqe* s, const struct iovec* v, int n, size_t done) {
+                      m.msg_iov = const_cast<struct iovec*>(v);
+                      m.msg_iovlen = static_cast<size_t>(n);
+                      if (done) m.msg_control = nullptr, m.msg_controllen = 0;  // ancillary data goes once
+                      io_uring_prep_sendmsg(s, fd, &m, flags);
+                    });
+}
+
+int accept(int fd, struct sockaddr* addr, socklen_t* addrlen, int flags, deadline dl) {
+  return static_cast<int>(
+      result(once(dl, [&](io_uring_sqe* s) { io_uring_prep_accept(s, fd, addr, addrlen, flags); })));
+}
+
+int connect(int fd, const struct sockaddr* addr, socklen_t addrlen, deadline dl) {
+  int32_t r = once(dl, [&](io_uring_sqe* s) { io_uring_prep_connect(s, fd, addr, addrlen); });
+  return static_cast<int>(result(r > 0 ? 0 : r));
+}
+
+int fsync(int fd) {
+  return static_cast<int>(result(once({}, [&](io_uring_sqe* s) { io_uring_prep_fsync(s, fd, 0); })));
+}
+
+int fdatasync(int fd) {
+  return static_cast<int>(
+      result(once({}, [&](io_uring_sqe* s) { io_uring_prep_fsync(s, fd, IORING_FSYNC_DATASYNC); })));
+}
+
+int wait_readable(int fd, deadline dl) { return wait_for(fd, POLLIN, dl); }
+int wait_writable(int fd, deadline dl) { return wait_for(fd, POLLOUT, dl); }
+
+int poll(struct pollfd* fds, nfds_t nfds, int timeout_ms) {
+  if (timeout_ms < 0) return poll(fds, nfds, deadline{});
+  return poll(fds, nfds, deadline{std::chrono::milliseconds(timeout_ms)});
+}
+
+int poll(struct pollfd* fds, nfds_t nfds, deadline dl) {
+  Reactor& r = reactor();
+  for (;;) {
+    // The kernel's own answer first: exact revents, and no park when ready.
+    long ready = sys::raw(SYS_poll, reinterpret_cast<long>(fds), static_cast<long>(nfds), 0);
+    if (ready != 0) return static_cast<int>(sys::to_errno(ready));
+    if (dl.is_set() && std::chrono::steady_clock::now() >= dl.when()) return 0;
+    if (nfds == 0) {
+      if (dl.is_set()) {
+        detail::park_until(dl.when());
+      } else {
+        detail::park_until(std::chrono::steady_clock::time_point::max());
+      }
+      continue;
+    }
+    // Arm one poll per fd; the first completion (or the deadline) wakes us.
+    std::vector<Op> ops(nfds);
+    for (nfds_t i = 0; i < nfds; ++i) {
+      if (fds[i].fd < 0) {
+        ops[i].done = true;
+        continue;
+      }
+      io_uring_sqe* s = r.sqe();
+      io_uring_prep_poll_add(s, fds[i].fd, static_cast<unsigned>(fds[i].events) | POLLERR | POLLHUP);
+      r.start(ops[i], s);
+    }
+    r.flush();
+    auto any_done = [&] {
+      for (nfds_t i = 0; i < nfds; ++i)
+        if (fds[i].fd >= 0 && ops[i].done) return true;
+      return false;
+    };
+    if (!any_done()) {
+      boost::fibers::context* self = boost::fibers::context::active();
+      for (auto& op : ops) op.waiter = self;
+      if (dl.is_set()) {
+        detail::park_until(dl.when());
+      } else {
+        while (!any_done()) detail::park();
+      }
+      for (auto& op : ops) op.waiter = nullptr;
+    }
+    // Take back the polls that did not fire; their completions must be
+    // reaped before `ops` goes out of scope.
+    for (nfds_t i = 0; i < nfds; ++i) {
+      if (ops[i].done) continue;
+      io_uring_sqe* s = r.sqe();
+      io_uring_prep_poll_remove(s, reinterpret_cast<uint64_t>(&ops[i]));
+      io_uring_sqe_set_data64(s, 0);
+    }
+    r.flush();
+    boost::fibers::context* self = boost::fibers::context::active();
+    for (nfds_t i = 0; i < nfds; ++i) {
+      while (!ops[i].done) {
+        ops[i].waiter = self;
+        detail::park();
+        ops[i].waiter = nullptr;
+      }
+      if (fds[i].fd >= 0) r.finish(ops[i]);
+    }
+  }
+}
+
+}  // namespace greenring::io

@@ -1,0 +1,253 @@
+// Reactor: io_uring set-up, submission, completion and cross-thread wake-up.
+#include "reactor.hpp"
+
+#include <sys/eventfd.h>
+
+#include <boost/fiber/context.hpp>
+#include <boost/fiber/scheduler.hpp>
+
+#include <cstdio>
+#include <cstring>
+
+#include "scheduler.hpp"
+#include "sys.hpp"
+
+namespace greenring::detail {
+namespace {
+
+// user_data tags below any valid Op address.
+constexpr uint64_t kIgnore = 0;    // linked timeouts, cancel requests
+constexpr uint64_t kEventFd = 1;   // the cross-thread wake-up read
+
+constexpr unsigned kEntries = 256;
+constexpr unsigned kCqEntries = 4096;
+
+[[noreturn]] void ring_unavailable(int err) {
+  char msg[256];
+  const char* why = "";
+  if (err == ENOSYS) {
+    why = "the kernel has no io_uring (ENOSYS)";
+  } else if (err == EPERM) {
+    why = "io_uring is forbidden here (EPERM: kernel.io_uring_disabled=2, or a seccomp filter)";
+  } else if (err == EACCES) {
+    why = "io_uring is restricted to a group this process is not in (kernel.io_uring_disabled=1)";
+  } else if (err == ENOMEM) {
+    why = "not enough locked memory for the ring (ENOMEM: raise RLIMIT_MEMLOCK)";
+  } else {
+    why = strerror(err);
+  }
+  snprintf(msg, sizeof msg, "greenring: cannot set up io_uring: %s", why);
+  sys::die_line(msg);
+}
+
+__kernel_timespec to_kernel_ts(std::chrono::steady_clock::time_point tp) {
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(tp.time_since_epoch()).count();
+  if (ns < 0) ns = 0;
+  return {ns / 1'000'000'000, ns % 1'000'000'000};
+}
+
+}  // namespace
+
+Reactor::Reactor(Scheduler& sched) : sched_(sched) {
+  inflight_head_.prev = inflight_head_.next = &inflight_head_;
+  io_uring_params p{};
+  p.cq_entries = kCqEntries;
+  // SINGLE_ISSUER + DEFER_TASKRUN: completions are processed only when this
+  // thread asks for them, in one batch (measured: ~1.5-3x the echo rate).
+  p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER |
+            IORING_SETUP_DEFER_TASKRUN;
+  int r = io_uring_queue_init_params(kEntries, &ring_, &p);
+  if (r == -EINVAL) {  // an older kernel: plain ring
+    p = {};
+    p.cq_entries = kCqEntries;
+    p.flags = IORING_SETUP_CQSIZE;
+    r = io_uring_queue_init_params(kEntries, &ring_, &p);
+  }
+  if (r < 0) ring_unavailable(-r);
+  // A forked child must not share this ring (it builds its own).
+  io_uring_ring_dontfork(&ring_);
+  long fd = sys::raw(SYS_eventfd2, 0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (fd < 0) ring_unavailable(static_cast<int>(-fd));
+  event_fd_ = static_cast<int>(fd);
+  arm_eventfd();
+}
+
+Reactor::~Reactor() {
+  io_uring_queue_exit(&ring_);
+  sys::close(event_fd_);
+}
+
+void Reactor::arm_eventfd() {
+  io_uring_sqe* s = sqe();
+  io_uring_prep_read(s, event_fd_, &event_buf_, sizeof event_buf_, 0);
+  io_uring_sqe_set_data64(s, kEventFd);
+  event_armed_ = true;
+}
+
+io_uring_sqe* Reactor::sqe(unsigned count) {
+  for (;;) {
+    if (io_uring_sq_space_left(&ring_) >= count) {
+      io_uring_sqe* s = io_uring_get_sqe(&ring_);
+      if (s) return s;
+    }
+    submit();
+  }
+}
+
+void Reactor::submit() {
+  for (;;) {
+    int r = io_uring_submit(&ring_);
+    if (r >= 0 || r == -EINTR) return;
+    if (r == -EBUSY || r == -EAGAIN) {
+      // The CQ is backed up: drain it, then the kernel takes more.
+      io_uring_get_events(&ring_);
+      reap();
+      continue;
+    }
+    char msg[128];
+    snprintf(msg, sizeof msg, "greenring: io_uring_submit failed: %s", strerror(-r));
+    sys::die_line(msg);
+  }
+}
+
+void Reactor::reap() {
+  for (;;) {
+    io_uring_cqe* cqe;
+    unsigned head, seen = 0;
+    io_uring_for_each_cqe(&ring_, head, cqe) {
+      ++seen;
+      uint64_t tag = io_uring_cqe_get_data64(cqe);
+      if (tag == kIgnore) continue;
+      if (tag == kEventFd) {
+        event_armed_ = false;
+        continue;
+      }
+      Op* op = reinterpret_cast<Op*>(tag);
+      op->res = cqe->res;
+      op->cqe_flags = cqe->flags;
+      op->done = true;
+      wake(*op);
+    }
+    io_uring_cq_advance(&ring_, seen);
+    // Completions the kernel kept aside while the CQ was full (NODROP) come
+    // back on the next enter; ask for them now rather than losing a wake-up.
+    if (!io_uring_cq_has_overflow(&ring_)) break;
+    io_uring_get_events(&ring_);
+  }
+  if (!event_armed_) {
+    notified_.store(false, std::memory_order_release);
+    arm_eventfd();
+  }
+}
+
+void Reactor::start(Op& op, io_uring_sqe* s) {
+  op.fd = s->fd;
+  io_uring_sqe_set_data(s, &op);
+  op.next = &inflight_head_;
+  op.prev = inflight_head_.prev;
+  inflight_head_.prev->next = &op;
+  inflight_head_.prev = &op;
+  ++inflight_count_;
+}
+
+void Reactor::finish(Op& op) {
+  op.prev->next = op.next;
+  op.next->prev = op.prev;
+  op.prev = op.next = nullptr;
+  --inflight_count_;
+}
+
+void Reactor::flush() {
+  submit();
+  reap();
+}
+
+void Reactor::wake(Op& op) {
+  // Several ops may share one waiter (poll), and a timer may have woken it
+  // already: schedule it once.
+  boost::fibers::context* ctx = op.waiter;
+  if (ctx && !ctx->ready_is_linked()) ctx->get_scheduler()->schedule(ctx);
+}
+
+int32_t Reactor::run(Op& op, io_uring_sqe* s, const io::deadline& dl) {
+  __kernel_timespec ts;
+  start(op, s);
+  if (dl.is_set()) {
+    // The caller asked sqe(2): the link timeout's slot follows the op's.
+    ts = to_kernel_ts(dl.when());
+    s->flags |= IOSQE_IO_LINK;
+    io_uring_sqe* t = io_uring_get_sqe(&ring_);
+    if (!t) sys::die_line("greenring: internal error: no SQE left for a linked timeout");
+    io_uring_prep_link_timeout(t, &ts, IORING_TIMEOUT_ABS);
+    io_uring_sqe_set_data64(t, kIgnore);
+  }
+  // Submit at once: an op that completes inline (data already there, room
+  // in the pipe) returns without a switch, as the libc call would.
+  flush();
+  if (!op.done) {
+    op.waiter = boost::fibers::context::active();
+    do park();
+    while (!op.done);
+    op.waiter = nullptr;
+  }
+  finish(op);
+
+  int32_t res = op.res;
+  if (op.fd_closed && (res == -ECANCELED || res == -EINTR || res == -EBADF)) return -EBADF;
+  if (dl.is_set() && (res == -ECANCELED || res == -EINTR || res == -ETIME) &&
+      std::chrono::steady_clock::now() >= dl.when())
+    return -dl.timeout_errno();
+  return res;
+}
+
+void Reactor::wait(std::chrono::steady_clock::time_point until) {
+  using namespace std::chrono;
+  io_uring_cqe* cqe = nullptr;
+  if (until == steady_clock::time_point::max()) {
+    io_uring_submit_and_wait(&ring_, 1);
+  } else {
+    auto left = duration_cast<nanoseconds>(until - steady_clock::now()).count();
+    if (left <= 0) {
+      submit();
+      io_uring_get_events(&ring_);
+    } else {
+      __kernel_timespec ts{left / 1'000'000'000, left % 1'000'000'000};
+      io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
+    }
+  }
+  // EINTR (a signal handler ran) and ETIME (the timer is due) both just
+  // return to the dispatcher, which re-evaluates what is ready.
+  reap();
+}
+
+void Reactor::notify() {
+  // One eventfd write per sleep is enough: the flag is cleared when the
+  // read completes and is re-armed, so no wake-up can fall between them.
+  if (notified_.exchange(true, std::memory_order_acq_rel)) return;
+  uint64_t one = 1;
+  sys::write(event_fd_, &one, sizeof one);
+}
+
+void Reactor::cancel_fd(int fd) {
+  bool any = false;
+  for (Op* o = inflight_head_.next; o != &inflight_head_; o = o->next) {
+    if (o->fd == fd && !o->done) {
+      o->fd_closed = true;
+      any = true;
+    }
+  }
+  if (!any) return;
+  io_uring_sqe* s = sqe();
+  io_uring_prep_cancel_fd(s, fd, IORING_ASYNC_CANCEL_ALL);
+  io_uring_sqe_set_data64(s, kIgnore);
+  for (;;) {
+    bool pending = false;
+    for (Op* o = inflight_head_.next; o != &inflight_head_; o = o->next)
+      if (o->fd == fd && o->fd_closed && !o->done) pending = true;
+    if (!pending) return;
+    io_uring_submit_and_wait(&ring_, 1);
+    reap();
+  }
+}
+
+}  // namespace greenring::detail

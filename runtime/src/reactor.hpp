@@ -1,0 +1,90 @@
+// Reactor: the I/O driver of one OS thread's scheduler. Owns the io_uring,
+// turns completions into wake-ups of parked green threads, sleeps the thread
+// until the next timer when nothing is ready, and can be woken from other
+// OS threads through an eventfd kept armed in the ring.
+#pragma once
+
+#include <liburing.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
+#include <greenring/io.hpp>
+
+namespace boost::fibers {
+class context;
+}
+
+namespace greenring::detail {
+
+class Scheduler;
+
+// One operation in flight. It lives on the stack of the green thread that
+// waits for it, which stays parked until the operation's completion has
+// arrived — also after a timeout or a cancel — so the kernel never writes
+// into a stack frame that is gone.
+struct Op {
+  boost::fibers::context* waiter = nullptr;  // set only while parked
+  int32_t res = 0;
+  uint32_t cqe_flags = 0;
+  bool done = false;
+  bool fd_closed = false;  // the application closed fd under this op
+  int fd = -1;
+  Op* prev = nullptr;  // in-flight list, for cancel_fd and diagnostics
+  Op* next = nullptr;
+};
+
+class Reactor {
+ public:
+  explicit Reactor(Scheduler& sched);
+  ~Reactor();
+  Reactor(const Reactor&) = delete;
+  Reactor& operator=(const Reactor&) = delete;
+
+  // A free submission slot; submits what is queued when the ring is full.
+  // `count` slots are guaranteed to be contiguous (for linked timeouts).
+  io_uring_sqe* sqe(unsigned count = 1);
+
+  // Submits the prepared `sqe` (user_data is set here) and parks the calling
+  // green thread until its completion. With a deadline, a linked timeout
+  // cancels the op when it passes. Returns the raw CQE result (>= 0 or
+  // -errno), translated: a deadline expiry becomes -dl.timeout_errno() and an
+  // op whose fd the application closed becomes -EBADF.
+  int32_t run(Op& op, io_uring_sqe* sqe, const io::deadline& dl);
+
+  // The pieces run() is made of, for callers that wait on several ops at
+  // once (poll): start tracks an op whose SQE is prepared, flush submits and
+  // reaps without parking, finish untracks a completed op.
+  void start(Op& op, io_uring_sqe* sqe);
+  void flush();
+  void finish(Op& op);
+
+  // Scheduler side: submit, then wait for completions until `until`.
+  void wait(std::chrono::steady_clock::time_point until);
+  // Any thread: makes a concurrent or later wait() return promptly.
+  void notify();
+
+  // Cancels every op in flight on fd and returns once their completions have
+  // been reaped; the waiting green threads see EBADF. Called before close().
+  void cancel_fd(int fd);
+
+  unsigned inflight() const { return inflight_count_; }
+
+ private:
+  void submit();
+  void reap();
+  static void wake(Op& op);
+  void arm_eventfd();
+
+  Scheduler& sched_;
+  io_uring ring_{};
+  int event_fd_ = -1;
+  uint64_t event_buf_ = 0;
+  bool event_armed_ = false;
+  std::atomic<bool> notified_{false};
+  Op inflight_head_;  // sentinel of a circular list
+  unsigned inflight_count_ = 0;
+};
+
+}  // namespace greenring::detail
