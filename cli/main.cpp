@@ -157,7 +157,7 @@ bool prepare_environment(const std::vector<std::pair<std::string, std::string>>&
     // ld.so splits LD_PRELOAD at both characters and has no quoting.
     if (preload.find_first_of(" :") != std::string::npos) {
         error("%s: the path of the preload library contains a space or colon, which "
-              "LD_PRELOAD cannot express (move it, or set GREENRING_PRELOAD)",
+              "LD_PRELOAD cannot express (point GREENRING_PRELOAD at a copy without them)",
               cli::printable(preload).c_str());
         return false;
     }
@@ -194,6 +194,7 @@ struct resolved_command {
     std::string path;
     int status = 0;  // 0, or the exit status to report with `message`
     std::string message;
+    int error = 0;
 };
 
 resolved_command check_executable(const std::string& path, const std::string& shown) {
@@ -201,13 +202,15 @@ resolved_command check_executable(const std::string& path, const std::string& sh
     if (stat(path.c_str(), &st) != 0) {
         const int err = errno;
         return {path, err == ENOENT ? exit_not_found : exit_cannot_execute,
-                shown + ": " + std::strerror(err)};
+                shown + ": " + std::strerror(err), err};
     }
     if (S_ISDIR(st.st_mode))
-        return {path, exit_cannot_execute, shown + ": " + std::strerror(EISDIR)};
-    if (faccessat(AT_FDCWD, path.c_str(), X_OK, AT_EACCESS) != 0)
-        return {path, exit_cannot_execute, shown + ": " + std::strerror(errno)};
-    return {path, 0, {}};
+        return {path, exit_cannot_execute, shown + ": " + std::strerror(EISDIR), EISDIR};
+    if (faccessat(AT_FDCWD, path.c_str(), X_OK, AT_EACCESS) != 0) {
+        const int err = errno;
+        return {path, exit_cannot_execute, shown + ": " + std::strerror(err), err};
+    }
+    return {path, 0, {}, 0};
 }
 
 // execvp's search rules: a name with a slash is used as is; otherwise each PATH entry is
@@ -234,7 +237,12 @@ resolved_command resolve_command(const std::string& name) {
         if (dir.empty()) dir = ".";
         auto found = check_executable(dir + "/" + name, shown);
         if (found.status == 0) return found;
-        if (found.status == exit_cannot_execute && !denied) denied = found;
+        // Like execvp, only "there but not runnable" is remembered; a missing entry or a
+        // PATH element that is not a directory is simply passed over.
+        if ((found.error == EACCES || found.error == EISDIR) && !denied) {
+            denied = found;
+            denied->message = shown + ": " + std::strerror(EACCES);
+        }
         if (end == rest.size()) break;
         rest.remove_prefix(end + 1);
     }
@@ -343,7 +351,7 @@ pid_t spawn(const resolved_command& command, const std::vector<std::string>& arg
         if (setup.output_fd >= 0) {
             // A run in a background process group that read the terminal would be stopped
             // by SIGTTIN and then time out for no visible reason.
-            const int null = open("/dev/null", O_RDONLY);
+            const int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
             if (null >= 0) dup2(null, 0);
             dup2(setup.output_fd, 1);
             dup2(setup.output_fd, 2);
@@ -493,14 +501,14 @@ std::string shell_quote(std::string_view word) {
 }
 
 // Prints the last lines of the failing run's output: usually the assertion or crash
-// message that explains the failure.
-void print_tail(int fd, const std::string& path, std::uint64_t run) {
+// message that explains the failure. Returns false when there was no output at all.
+bool print_tail(int fd, const std::string& path, std::uint64_t run) {
     constexpr int max_lines = 20;
     constexpr off_t max_bytes = 64 * 1024;
     const off_t size = lseek(fd, 0, SEEK_END);
     if (size <= 0) {
         error("run %llu printed nothing", static_cast<unsigned long long>(run));
-        return;
+        return false;
     }
     const off_t start = std::max<off_t>(0, size - max_bytes);
     std::string text(static_cast<std::size_t>(size - start), '\0');
@@ -521,6 +529,7 @@ void print_tail(int fd, const std::string& path, std::uint64_t run) {
           static_cast<unsigned long long>(run), path.c_str());
     std::fwrite(text.data() + from, 1, text.size() - from, stderr);
     if (!text.ends_with('\n')) std::fputc('\n', stderr);
+    return true;
 }
 
 std::string describe_failure(const outcome& result, const std::string& timeout_text) {
@@ -584,12 +593,16 @@ int command_explore(int argc, char* const* argv, const char* argv0) {
         if (ftruncate(output, 0) != 0 || lseek(output, 0, SEEK_SET) != 0) {
             clear_progress();
             error("%s: %s", output_path.c_str(), std::strerror(errno));
+            unlink(output_path.c_str());
             return exit_internal;
         }
         setenv("GREENRING_SEED", std::to_string(seed).c_str(), 1);
 
         const pid_t pid = spawn(command, options.command, {true, output});
-        if (pid < 0) return exit_internal;
+        if (pid < 0) {
+            unlink(output_path.c_str());
+            return exit_internal;
+        }
         const outcome result = supervise(pid, true, options.timeout);
 
         if (result.interrupted_by != 0) {
@@ -601,7 +614,7 @@ int command_explore(int argc, char* const* argv, const char* argv0) {
         }
         if (result.failed()) {
             clear_progress();
-            print_tail(output, output_path, seed);
+            if (!print_tail(output, output_path, seed)) unlink(output_path.c_str());
             error("run %llu failed (%s)", n,
                   describe_failure(result, options.timeout_text).c_str());
             std::string replay = std::strchr(argv0, '/') != nullptr ? shell_quote(argv0)

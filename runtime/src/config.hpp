@@ -20,7 +20,4 @@ struct Config {
 
 const Config& config();
 
-// Parses "65536", "64k", "1M" (and KiB/MiB spellings); nullopt if malformed.
-std::optional<std::size_t> parse_size(const char* text);
-
 }  // namespace greenring::detail

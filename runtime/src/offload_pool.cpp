@@ -17,6 +17,10 @@ namespace {
 
 thread_local bool internal_thread = false;
 
+void pool_lock();
+void pool_unlock();
+void pool_reset_in_child();
+
 struct Job {
   task* work;
   boost::fibers::context* waiter;
@@ -26,6 +30,20 @@ struct Job {
 
 class OffloadPool {
  public:
+  OffloadPool() {
+    // The queue's lock must not be held by a thread that the child of a
+    // fork will not have; the child starts with no workers and no jobs
+    // (the parked green threads that queued them belong to the parent).
+    pthread_atfork([] { pool_lock(); }, [] { pool_unlock(); }, [] { pool_reset_in_child(); });
+  }
+  void lock_for_fork() { mu_.lock(); }
+  void unlock_after_fork() { mu_.unlock(); }
+  void reset_in_child() {
+    head_ = tail_ = nullptr;
+    threads_ = idle_ = 0;
+    mu_.unlock();
+  }
+
   void submit(Job* j) {
     bool grow;
     {
@@ -110,6 +128,10 @@ OffloadPool& pool() {
   static OffloadPool* p = new OffloadPool();  // workers outlive static destructors
   return *p;
 }
+
+void pool_lock() { pool().lock_for_fork(); }
+void pool_unlock() { pool().unlock_after_fork(); }
+void pool_reset_in_child() { pool().reset_in_child(); }
 
 }  // namespace
 

@@ -48,8 +48,20 @@ __kernel_timespec to_kernel_ts(std::chrono::steady_clock::time_point tp) {
 
 }  // namespace
 
-Reactor::Reactor(Scheduler& sched) : sched_(sched) {
+Reactor::Reactor(Scheduler& sched) : sched_(sched) { setup(); }
+
+void Reactor::rebuild_after_fork() {
+  sys::close(ring_.ring_fd);
+  sys::close(event_fd_);
+  ring_ = {};
+  event_armed_ = false;
+  notified_.store(false);
+  setup();
+}
+
+void Reactor::setup() {
   inflight_head_.prev = inflight_head_.next = &inflight_head_;
+  inflight_count_ = 0;
   io_uring_params p{};
   p.cq_entries = kCqEntries;
   // SINGLE_ISSUER + DEFER_TASKRUN: completions are processed only when this

@@ -71,11 +71,17 @@ class Reactor {
 
   unsigned inflight() const { return inflight_count_; }
 
+  // In a forked child: the parent's ring is not mapped here (dontfork) and
+  // its eventfd is shared with the parent; build fresh ones. Operations that
+  // were in flight belong to the parent and never complete here.
+  void rebuild_after_fork();
+
  private:
   void submit();
   void reap();
   static void wake(Op& op);
   void arm_eventfd();
+  void setup();
 
   Scheduler& sched_;
   io_uring ring_{};

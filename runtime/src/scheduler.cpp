@@ -2,10 +2,15 @@
 #include "scheduler.hpp"
 
 #include <cxxabi.h>
+#include <pthread.h>
+
+#include <atomic>
 
 #include <boost/fiber/operations.hpp>
 
+#include "hook_support.hpp"
 #include "stack_pool.hpp"
+#include "sys.hpp"
 
 namespace greenring::detail {
 namespace {
@@ -18,9 +23,17 @@ struct EhGlobals {  // libstdc++'s per-thread exception bookkeeping
 EhGlobals* eh_globals() noexcept { return reinterpret_cast<EhGlobals*>(abi::__cxa_get_globals()); }
 }  // namespace
 
+namespace {
+void child_after_fork() {
+  if (tls_scheduler) tls_scheduler->reactor().rebuild_after_fork();
+}
+}  // namespace
+
 Scheduler::Scheduler() : reactor_(*this) {
   tls_scheduler = this;
   StackPool::prepare_thread();
+  static std::atomic<bool> fork_handler{false};
+  if (!fork_handler.exchange(true)) pthread_atfork(nullptr, nullptr, child_after_fork);
 }
 
 Scheduler::~Scheduler() { tls_scheduler = nullptr; }
@@ -38,6 +51,12 @@ boost::fibers::context* Scheduler::pick_next() noexcept {
 }
 
 bool Scheduler::has_ready_fibers() const noexcept { return !ready_.empty(); }
+
+bool Scheduler::others_ready() const noexcept {
+  for (const auto& ctx : ready_)
+    if (!ctx.is_context(boost::fibers::type::dispatcher_context)) return true;
+  return false;
+}
 
 void Scheduler::suspend_until(std::chrono::steady_clock::time_point const& tp) noexcept {
   reactor_.wait(tp);
@@ -72,12 +91,20 @@ void reset_thread_state() noexcept {
   errno = 0;
 }
 
+namespace {
+void check_no_scope() noexcept {
+  if (runtime_depth() != 0) sys::die_line("greenring: internal error: a green thread parked inside a RuntimeScope");
+}
+}  // namespace
+
 void park() noexcept {
+  check_no_scope();
   SwitchGuard keep;
   boost::fibers::context::active()->suspend();
 }
 
 bool park_until(std::chrono::steady_clock::time_point tp) noexcept {
+  check_no_scope();
   SwitchGuard keep;
   return boost::fibers::context::active()->wait_until(tp);
 }

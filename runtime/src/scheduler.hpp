@@ -35,6 +35,9 @@ class Scheduler final : public boost::fibers::algo::algorithm_with_properties<Gr
   void notify() noexcept override;
 
   Reactor& reactor() noexcept { return reactor_; }
+  // A green thread other than the caller is ready to run (the dispatcher,
+  // always queued while a green thread runs, does not count).
+  bool others_ready() const noexcept;
 
   // This OS thread's scheduler, installed on first use.
   static Scheduler& current();

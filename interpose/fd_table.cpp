@@ -1,0 +1,94 @@
+// FdTable: a two-level array, chunks mapped on first use, lock-free reads.
+#include "fd_table.hpp"
+
+#include <fcntl.h>
+#include <sys/syscall.h>
+
+#include "sys.hpp"
+
+namespace greenring::interpose {
+
+FdTable& fds() {
+  static FdTable* t = new FdTable();  // used until the very last close
+  return *t;
+}
+
+FdTable::Entry* FdTable::entry(int fd, bool create) {
+  if (fd < 0 || fd >= (kChunks << kChunkBits)) return nullptr;
+  auto& slot = chunks_[fd >> kChunkBits];
+  Entry* chunk = slot.load(std::memory_order_acquire);
+  if (!chunk) {
+    if (!create) return nullptr;
+    auto* fresh = new Entry[1 << kChunkBits];
+    if (slot.compare_exchange_strong(chunk, fresh, std::memory_order_acq_rel)) {
+      chunk = fresh;
+    } else {
+      delete[] fresh;
+    }
+  }
+  return &chunk[fd & ((1 << kChunkBits) - 1)];
+}
+
+FdTable::Entry* FdTable::learn(int fd, Entry* e) {
+  long fl = sys::raw(SYS_fcntl, fd, F_GETFL);
+  if (fl < 0) return e;  // not open: the call itself will report EBADF
+  e->state.store(kKnown | ((fl & O_NONBLOCK) ? kNonblock : 0), std::memory_order_relaxed);
+  return e;
+}
+
+bool FdTable::nonblocking(int fd) {
+  Entry* e = entry(fd, true);
+  if (!e) return false;
+  uint32_t s = e->state.load(std::memory_order_relaxed);
+  if (!s) s = learn(fd, e)->state.load(std::memory_order_relaxed);
+  return s & kNonblock;
+}
+
+void FdTable::set_nonblocking(int fd, bool on) {
+  if (Entry* e = entry(fd, true)) e->state.store(kKnown | (on ? kNonblock : 0), std::memory_order_relaxed);
+}
+
+int64_t FdTable::recv_timeout(int fd) {
+  Entry* e = entry(fd, false);
+  return e ? e->rcvtimeo.load(std::memory_order_relaxed) : 0;
+}
+
+int64_t FdTable::send_timeout(int fd) {
+  Entry* e = entry(fd, false);
+  return e ? e->sndtimeo.load(std::memory_order_relaxed) : 0;
+}
+
+void FdTable::set_recv_timeout(int fd, int64_t ns) {
+  if (Entry* e = entry(fd, true)) e->rcvtimeo.store(ns, std::memory_order_relaxed);
+}
+
+void FdTable::set_send_timeout(int fd, int64_t ns) {
+  if (Entry* e = entry(fd, true)) e->sndtimeo.store(ns, std::memory_order_relaxed);
+}
+
+void FdTable::created(int fd, bool nonblocking) {
+  if (Entry* e = entry(fd, true)) {
+    e->state.store(kKnown | (nonblocking ? kNonblock : 0), std::memory_order_relaxed);
+    e->rcvtimeo.store(0, std::memory_order_relaxed);
+    e->sndtimeo.store(0, std::memory_order_relaxed);
+  }
+}
+
+void FdTable::duplicated(int from, int to) {
+  Entry* src = entry(from, true);
+  Entry* dst = entry(to, true);
+  if (!src || !dst) return;
+  dst->state.store(src->state.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  dst->rcvtimeo.store(src->rcvtimeo.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  dst->sndtimeo.store(src->sndtimeo.load(std::memory_order_relaxed), std::memory_order_relaxed);
+}
+
+void FdTable::forget(int fd) {
+  if (Entry* e = entry(fd, false)) {
+    e->state.store(0, std::memory_order_relaxed);
+    e->rcvtimeo.store(0, std::memory_order_relaxed);
+    e->sndtimeo.store(0, std::memory_order_relaxed);
+  }
+}
+
+}  // namespace greenring::interpose

@@ -1,0 +1,38 @@
+// hook: what every family of hooks shares: whether a call on a fd should be
+// made green, and the deadline the application's socket timeouts imply.
+#pragma once
+
+#include <greenring/io.hpp>
+
+#include <chrono>
+
+#include "fd_table.hpp"
+#include "hook_support.hpp"
+#include "originals.hpp"
+
+namespace greenring::interpose {
+
+// The preload library's own switch: off until its constructor validated the
+// environment, and on a runtime-internal path.
+bool enabled() noexcept;
+
+// A call may park: the library is on and the runtime allows it here.
+inline bool can_park() noexcept { return enabled() && detail::can_park(); }
+
+// A call on fd is made green: it may park, and the application did not ask
+// for non-blocking behaviour on fd.
+inline bool green(int fd) { return can_park() && !fds().nonblocking(fd); }
+
+// SO_RCVTIMEO / SO_SNDTIMEO as deadlines; when they pass the call fails the
+// way the kernel would have failed it (EAGAIN; EINPROGRESS for connect).
+inline io::deadline timeout_deadline(int64_t ns, int err) {
+  if (ns <= 0) return {};
+  return io::deadline(std::chrono::nanoseconds(ns)).fail_with(err);
+}
+inline io::deadline recv_deadline(int fd) { return timeout_deadline(fds().recv_timeout(fd), EAGAIN); }
+inline io::deadline send_deadline(int fd, int err = EAGAIN) { return timeout_deadline(fds().send_timeout(fd), err); }
+
+// Fortified variants (_FORTIFY_SOURCE) check the destination size first.
+[[noreturn]] void chk_fail();
+
+}  // namespace greenring::interpose

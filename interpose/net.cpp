@@ -1,0 +1,72 @@
+// net family: accept, accept4, connect, recv, recvfrom, recvmsg, send,
+// sendto, sendmsg. MSG_DONTWAIT and the application's own non-blocking
+// sockets pass straight through; SO_RCVTIMEO / SO_SNDTIMEO become deadlines.
+#include <sys/socket.h>
+
+#include "hook.hpp"
+
+namespace gi = greenring::interpose;
+namespace io = greenring::io;
+
+namespace {
+bool green_msg(int fd, int flags) { return !(flags & MSG_DONTWAIT) && gi::green(fd); }
+}  // namespace
+
+extern "C" {
+
+int accept4(int fd, struct sockaddr* addr, socklen_t* len, int flags) {
+  int c = gi::green(fd) ? io::accept(fd, addr, len, flags, gi::recv_deadline(fd))
+                        : REAL(accept4)(fd, addr, len, flags);
+  if (c >= 0) gi::fds().created(c, flags & SOCK_NONBLOCK);
+  return c;
+}
+
+int accept(int fd, struct sockaddr* addr, socklen_t* len) { return accept4(fd, addr, len, 0); }
+
+int connect(int fd, const struct sockaddr* addr, socklen_t len) {
+  if (!gi::green(fd)) return REAL(connect)(fd, addr, len);
+  // With SO_SNDTIMEO, Linux gives up a blocking connect with EINPROGRESS.
+  return io::connect(fd, addr, len, gi::send_deadline(fd, EINPROGRESS));
+}
+int __connect(int fd, const struct sockaddr* addr, socklen_t len) { return connect(fd, addr, len); }
+
+ssize_t recv(int fd, void* buf, size_t n, int flags) {
+  if (!green_msg(fd, flags)) return REAL(recv)(fd, buf, n, flags);
+  return io::recv(fd, buf, n, flags, gi::recv_deadline(fd));
+}
+ssize_t __recv_chk(int fd, void* buf, size_t n, size_t buflen, int flags) {
+  if (n > buflen) gi::chk_fail();
+  return recv(fd, buf, n, flags);
+}
+
+ssize_t recvfrom(int fd, void* buf, size_t n, int flags, struct sockaddr* src, socklen_t* srclen) {
+  if (!green_msg(fd, flags)) return REAL(recvfrom)(fd, buf, n, flags, src, srclen);
+  return io::recvfrom(fd, buf, n, flags, src, srclen, gi::recv_deadline(fd));
+}
+ssize_t __recvfrom_chk(int fd, void* buf, size_t n, size_t buflen, int flags, struct sockaddr* src,
+                       socklen_t* srclen) {
+  if (n > buflen) gi::chk_fail();
+  return recvfrom(fd, buf, n, flags, src, srclen);
+}
+
+ssize_t recvmsg(int fd, struct msghdr* msg, int flags) {
+  if (!green_msg(fd, flags)) return REAL(recvmsg)(fd, msg, flags);
+  return io::recvmsg(fd, msg, flags, gi::recv_deadline(fd));
+}
+
+ssize_t send(int fd, const void* buf, size_t n, int flags) {
+  if (!green_msg(fd, flags)) return REAL(send)(fd, buf, n, flags);
+  return io::send(fd, buf, n, flags, gi::send_deadline(fd));
+}
+
+ssize_t sendto(int fd, const void* buf, size_t n, int flags, const struct sockaddr* dst, socklen_t dstlen) {
+  if (!green_msg(fd, flags)) return REAL(sendto)(fd, buf, n, flags, dst, dstlen);
+  return io::sendto(fd, buf, n, flags, dst, dstlen, gi::send_deadline(fd));
+}
+
+ssize_t sendmsg(int fd, const struct msghdr* msg, int flags) {
+  if (!green_msg(fd, flags)) return REAL(sendmsg)(fd, msg, flags);
+  return io::sendmsg(fd, msg, flags, gi::send_deadline(fd));
+}
+
+}  // extern "C"

@@ -1,0 +1,145 @@
+// poll family: poll, ppoll, select, pselect, epoll_wait, epoll_pwait,
+// epoll_pwait2. The kernel is asked first with a zero timeout; only when
+// nothing is ready does the green thread park (on the fds, or on the epoll
+// fd's own readiness), so results are exactly the kernel's.
+#include <poll.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+
+#include <chrono>
+#include <vector>
+
+#include "hook.hpp"
+
+namespace gi = greenring::interpose;
+namespace io = greenring::io;
+using namespace std::chrono;
+
+namespace {
+
+io::deadline from_ms(int ms) { return ms < 0 ? io::deadline{} : io::deadline(milliseconds(ms)); }
+io::deadline from_ts(const struct timespec* ts) {
+  if (!ts) return {};
+  return io::deadline(seconds(ts->tv_sec) + nanoseconds(ts->tv_nsec));
+}
+
+// The mask a p-call asks for, held while the green thread is parked. It is
+// the OS thread's mask, so the other green threads share it meanwhile.
+class MaskDuring {
+ public:
+  explicit MaskDuring(const sigset_t* m) : set_(m != nullptr) {
+    if (set_) pthread_sigmask(SIG_SETMASK, m, &old_);
+  }
+  ~MaskDuring() {
+    if (set_) pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+
+ private:
+  bool set_;
+  sigset_t old_;
+};
+
+int epoll_green(int epfd, struct epoll_event* ev, int max, io::deadline dl) {
+  for (;;) {
+    int r = REAL(epoll_wait)(epfd, ev, max, 0);
+    if (r != 0) return r;
+    if (io::wait_readable(epfd, dl) != 0) return errno == ETIMEDOUT ? 0 : -1;
+  }
+}
+
+int select_green(int nfds, fd_set* rd, fd_set* wr, fd_set* ex, io::deadline dl) {
+  if (nfds < 0 || nfds > FD_SETSIZE) {
+    errno = EINVAL;
+    return -1;
+  }
+  std::vector<struct pollfd> p;
+  for (int fd = 0; fd < nfds; ++fd) {
+    short ev = 0;
+    if (rd && FD_ISSET(fd, rd)) ev |= POLLIN;
+    if (wr && FD_ISSET(fd, wr)) ev |= POLLOUT;
+    if (ex && FD_ISSET(fd, ex)) ev |= POLLPRI;
+    if (ev) p.push_back({fd, ev, 0});
+  }
+  int r = io::poll(p.data(), p.size(), dl);
+  if (r < 0) return -1;
+  for (auto& q : p)
+    if (q.revents & POLLNVAL) {
+      errno = EBADF;
+      return -1;
+    }
+  if (rd) FD_ZERO(rd);
+  if (wr) FD_ZERO(wr);
+  if (ex) FD_ZERO(ex);
+  int count = 0;
+  for (auto& q : p) {
+    if (rd && (q.events & POLLIN) && (q.revents & (POLLIN | POLLHUP | POLLERR))) FD_SET(q.fd, rd), ++count;
+    if (wr && (q.events & POLLOUT) && (q.revents & (POLLOUT | POLLERR))) FD_SET(q.fd, wr), ++count;
+    if (ex && (q.events & POLLPRI) && (q.revents & POLLPRI)) FD_SET(q.fd, ex), ++count;
+  }
+  return count;
+}
+
+}  // namespace
+
+extern "C" {
+
+int poll(struct pollfd* fds, nfds_t n, int timeout) {
+  if (!gi::can_park() || timeout == 0) return REAL(poll)(fds, n, timeout);
+  return io::poll(fds, n, timeout);
+}
+int __poll(struct pollfd* fds, nfds_t n, int timeout) { return poll(fds, n, timeout); }
+int __poll_chk(struct pollfd* fds, nfds_t n, int timeout, size_t fdslen) {
+  if (fdslen / sizeof(*fds) < n) gi::chk_fail();
+  return poll(fds, n, timeout);
+}
+
+int ppoll(struct pollfd* fds, nfds_t n, const struct timespec* ts, const sigset_t* mask) {
+  if (!gi::can_park() || (ts && ts->tv_sec == 0 && ts->tv_nsec == 0)) return REAL(ppoll)(fds, n, ts, mask);
+  MaskDuring m(mask);
+  return io::poll(fds, n, from_ts(ts));
+}
+int __ppoll_chk(struct pollfd* fds, nfds_t n, const struct timespec* ts, const sigset_t* mask, size_t fdslen) {
+  if (fdslen / sizeof(*fds) < n) gi::chk_fail();
+  return ppoll(fds, n, ts, mask);
+}
+
+int select(int nfds, fd_set* rd, fd_set* wr, fd_set* ex, struct timeval* tv) {
+  if (!gi::can_park() || (tv && tv->tv_sec == 0 && tv->tv_usec == 0)) return REAL(select)(nfds, rd, wr, ex, tv);
+  io::deadline dl = tv ? io::deadline(seconds(tv->tv_sec) + microseconds(tv->tv_usec)) : io::deadline{};
+  int r = select_green(nfds, rd, wr, ex, dl);
+  if (tv) {  // Linux reports the time not slept
+    auto left = duration_cast<microseconds>(dl.when() - steady_clock::now());
+    if (left.count() < 0) left = microseconds(0);
+    tv->tv_sec = static_cast<time_t>(left.count() / 1'000'000);
+    tv->tv_usec = static_cast<suseconds_t>(left.count() % 1'000'000);
+  }
+  return r;
+}
+
+int pselect(int nfds, fd_set* rd, fd_set* wr, fd_set* ex, const struct timespec* ts, const sigset_t* mask) {
+  if (!gi::can_park() || (ts && ts->tv_sec == 0 && ts->tv_nsec == 0))
+    return REAL(pselect)(nfds, rd, wr, ex, ts, mask);
+  MaskDuring m(mask);
+  return select_green(nfds, rd, wr, ex, from_ts(ts));
+}
+
+int epoll_wait(int epfd, struct epoll_event* ev, int max, int timeout) {
+  if (!gi::can_park() || timeout == 0) return REAL(epoll_wait)(epfd, ev, max, timeout);
+  return epoll_green(epfd, ev, max, from_ms(timeout));
+}
+
+int epoll_pwait(int epfd, struct epoll_event* ev, int max, int timeout, const sigset_t* mask) {
+  if (!gi::can_park() || timeout == 0) return REAL(epoll_pwait)(epfd, ev, max, timeout, mask);
+  MaskDuring m(mask);
+  return epoll_green(epfd, ev, max, from_ms(timeout));
+}
+
+int epoll_pwait2(int epfd, struct epoll_event* ev, int max, const struct timespec* ts, const sigset_t* mask) {
+  if (!gi::can_park() || (ts && ts->tv_sec == 0 && ts->tv_nsec == 0))
+    return REAL(epoll_pwait2)(epfd, ev, max, ts, mask);
+  MaskDuring m(mask);
+  return epoll_green(epfd, ev, max, from_ts(ts));
+}
+
+}  // extern "C"

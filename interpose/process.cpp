@@ -1,0 +1,102 @@
+// process family: waitpid, wait, wait3, wait4, waitid, system. (fork needs
+// no hook: the runtime's pthread_atfork handler gives the child a fresh ring
+// and offload pool.) A wait for one child parks on a pidfd; a wait for any
+// child, and system(), run on the offload pool while the caller is parked.
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <greenring/greenring.hpp>
+
+#include "hook.hpp"
+#include "sys.hpp"
+
+namespace gi = greenring::interpose;
+namespace io = greenring::io;
+
+namespace {
+
+// Parks until child `pid` has changed state (or cannot be watched: then the
+// caller falls back to the offload pool). True if it parked.
+bool park_on_child(pid_t pid) {
+  long pidfd = greenring::sys::raw(SYS_pidfd_open, pid, 0);
+  if (pidfd < 0) return false;
+  io::wait_readable(static_cast<int>(pidfd));
+  greenring::sys::close(static_cast<int>(pidfd));
+  return true;
+}
+
+// The common shape: try without blocking; if nothing is there yet, wait for
+// the child (pidfd) or for any child (offload), then ask again.
+template <class Try, class Blocking>
+auto wait_green(pid_t pid, Try&& try_now, Blocking&& blocking) -> decltype(try_now()) {
+  for (;;) {
+    auto r = try_now();
+    if (r != 0) return r;  // a child, or an error such as ECHILD
+    if (pid <= 0 || !park_on_child(pid)) {
+      int err = 0;
+      auto v = greenring::offload([&] {
+        auto x = blocking();
+        err = errno;
+        return x;
+      });
+      errno = err;
+      return v;
+    }
+  }
+}
+
+}  // namespace
+
+extern "C" {
+
+pid_t wait4(pid_t pid, int* status, int options, struct rusage* ru) {
+  if (!gi::can_park() || (options & WNOHANG)) return REAL(wait4)(pid, status, options, ru);
+  return wait_green(
+      pid, [&] { return REAL(wait4)(pid, status, options | WNOHANG, ru); },
+      [&] { return REAL(wait4)(pid, status, options, ru); });
+}
+
+pid_t waitpid(pid_t pid, int* status, int options) { return wait4(pid, status, options, nullptr); }
+pid_t __waitpid(pid_t pid, int* status, int options) { return wait4(pid, status, options, nullptr); }
+pid_t wait(int* status) { return wait4(-1, status, 0, nullptr); }
+pid_t wait3(int* status, int options, struct rusage* ru) { return wait4(-1, status, options, ru); }
+
+int waitid(idtype_t type, id_t id, siginfo_t* info, int options) {
+  if (!gi::can_park() || (options & WNOHANG)) return REAL(waitid)(type, id, info, options);
+  pid_t pid = type == P_PID ? static_cast<pid_t>(id) : -1;
+  for (;;) {
+    info->si_pid = 0;
+    int r = REAL(waitid)(type, id, info, options | WNOHANG);
+    if (r != 0 || info->si_pid != 0) return r;
+    if (type == P_PIDFD) {
+      io::wait_readable(static_cast<int>(id));
+      continue;
+    }
+    if (pid > 0 && park_on_child(pid)) continue;
+    int err = 0;
+    int v = greenring::offload([&] {
+      int x = REAL(waitid)(type, id, info, options);
+      err = errno;
+      return x;
+    });
+    errno = err;
+    return v;
+  }
+}
+
+int system(const char* command) {
+  if (!gi::can_park()) return REAL(system)(command);
+  int err = 0;
+  int r = greenring::offload([&] {
+    int x = REAL(system)(command);
+    err = errno;
+    return x;
+  });
+  errno = err;
+  return r;
+}
+
+}  // extern "C"

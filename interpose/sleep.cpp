@@ -1,0 +1,92 @@
+// sleep family: sleep, usleep, nanosleep, clock_nanosleep, sched_yield.
+// Each parks the green thread on the scheduler's timer queue.
+#include <sched.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <greenring/greenring.hpp>
+
+#include <cerrno>
+#include <chrono>
+
+#include "hook.hpp"
+#include "scheduler.hpp"
+
+namespace gi = greenring::interpose;
+using namespace std::chrono;
+
+namespace {
+
+bool valid(const struct timespec* ts) {
+  return ts && ts->tv_sec >= 0 && ts->tv_nsec >= 0 && ts->tv_nsec < 1'000'000'000;
+}
+
+nanoseconds to_ns(const struct timespec& ts) { return seconds(ts.tv_sec) + nanoseconds(ts.tv_nsec); }
+
+// Parks for d; 0 on completion. (A signal handler ending the sleep early is
+// reported by the runtime with EINTR once signals are wired through.)
+int park_for(nanoseconds d) {
+  greenring::sleep_for(d);
+  return 0;
+}
+
+bool clock_sleeps_green(clockid_t c) {
+  return c == CLOCK_MONOTONIC || c == CLOCK_REALTIME || c == CLOCK_BOOTTIME || c == CLOCK_TAI;
+}
+
+}  // namespace
+
+extern "C" {
+
+int nanosleep(const struct timespec* req, struct timespec* rem) {
+  if (!gi::can_park()) return REAL(nanosleep)(req, rem);
+  if (!valid(req)) {
+    errno = EINVAL;
+    return -1;
+  }
+  park_for(to_ns(*req));
+  return 0;
+}
+
+int __nanosleep(const struct timespec* req, struct timespec* rem) { return nanosleep(req, rem); }
+
+int clock_nanosleep(clockid_t clock, int flags, const struct timespec* req, struct timespec* rem) {
+  if (!gi::can_park() || !clock_sleeps_green(clock)) return REAL(clock_nanosleep)(clock, flags, req, rem);
+  if (!valid(req)) return EINVAL;
+  nanoseconds d = to_ns(*req);
+  if (flags & TIMER_ABSTIME) {
+    // Absolute on `clock`: how far that is from now on the same clock.
+    struct timespec now;
+    clock_gettime(clock, &now);
+    d -= to_ns(now);
+    if (d <= nanoseconds::zero()) return 0;
+  }
+  park_for(d);
+  return 0;
+}
+
+unsigned int sleep(unsigned int seconds_) {
+  if (!gi::can_park()) return REAL(sleep)(seconds_);
+  park_for(seconds(seconds_));
+  return 0;
+}
+
+int usleep(useconds_t usec) {
+  if (!gi::can_park()) return REAL(usleep)(usec);
+  park_for(microseconds(usec));
+  return 0;
+}
+
+int sched_yield() {
+  if (!gi::can_park()) return REAL(sched_yield)();
+  // Other green threads first; when none is ready, the OS thread yields its
+  // core as the caller asked (it may be spinning for another OS thread).
+  if (greenring::detail::Scheduler::current().others_ready()) {
+    greenring::yield();
+  } else {
+    REAL(sched_yield)();
+  }
+  return 0;
+}
+
+}  // extern "C"

@@ -1,0 +1,25 @@
+// hook_support: the runtime's answer to "may this call park?".
+#include "hook_support.hpp"
+
+#include <boost/fiber/context.hpp>
+
+#include "offload_pool.hpp"
+#include "scheduler.hpp"
+
+namespace greenring::detail {
+namespace {
+thread_local int depth = 0;
+}
+
+RuntimeScope::RuntimeScope() noexcept { ++depth; }
+RuntimeScope::~RuntimeScope() { --depth; }
+int runtime_depth() noexcept { return depth; }
+
+bool can_park() noexcept {
+  if (depth > 0 || on_internal_thread()) return false;
+  if (!Scheduler::current_if_any()) return true;  // first use: the scheduler is made lazily
+  auto* ctx = boost::fibers::context::active();
+  return ctx && !ctx->is_context(boost::fibers::type::dispatcher_context);
+}
+
+}  // namespace greenring::detail

@@ -1,0 +1,27 @@
+// hook_support: what a layer that translates libc calls (interpose/) asks of
+// the runtime before it turns a call into a park: may this call park here?
+// The runtime answers from its own state; it knows nothing of LD_PRELOAD.
+#pragma once
+
+namespace greenring::detail {
+
+// False on runtime-internal threads (offload workers), inside the
+// scheduler's own dispatcher (Boost.Fiber's spinlocks call sched_yield), and
+// while a RuntimeScope is open: those calls must reach libc unchanged.
+bool can_park() noexcept;
+
+// Marks code that runs inside the runtime on behalf of a caller; a hook
+// reached from there passes straight through. Never held across a switch
+// (a green thread parked inside one would disable the hooks of every other
+// green thread of the OS thread): park() checks that.
+class RuntimeScope {
+ public:
+  RuntimeScope() noexcept;
+  ~RuntimeScope();
+  RuntimeScope(const RuntimeScope&) = delete;
+  RuntimeScope& operator=(const RuntimeScope&) = delete;
+};
+
+int runtime_depth() noexcept;
+
+}  // namespace greenring::detail
