@@ -2,7 +2,8 @@
 // They run as libc would; afterwards the FdTable notes what the application
 // asked for. close() first cancels operations other green threads of this
 // OS thread still have pending on the fd (they fail with EBADF), so the
-// number cannot be reused under them.
+// number cannot be reused under them. fclose is here for the same reason:
+// glibc closes the FILE's fd without going through close().
 #include <fcntl.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -11,12 +12,14 @@
 #include <unistd.h>
 
 #include <cstdarg>
+#include <cstdio>
 
 #include "hook.hpp"
 #include "scheduler.hpp"
 
 namespace gi = greenring::interpose;
 using greenring::detail::Scheduler;
+using Seek = greenring::interpose::FdTable::Seek;
 
 namespace {
 
@@ -43,15 +46,15 @@ extern "C" {
 
 int socket(int domain, int type, int protocol) {
   int fd = REAL(socket)(domain, type, protocol);
-  if (fd >= 0) gi::fds().created(fd, type & SOCK_NONBLOCK);
+  if (fd >= 0) gi::fds().created(fd, type & SOCK_NONBLOCK, Seek::stream);
   return fd;
 }
 
 int socketpair(int domain, int type, int protocol, int sv[2]) {
   int r = REAL(socketpair)(domain, type, protocol, sv);
   if (r == 0) {
-    gi::fds().created(sv[0], type & SOCK_NONBLOCK);
-    gi::fds().created(sv[1], type & SOCK_NONBLOCK);
+    gi::fds().created(sv[0], type & SOCK_NONBLOCK, Seek::stream);
+    gi::fds().created(sv[1], type & SOCK_NONBLOCK, Seek::stream);
   }
   return r;
 }
@@ -59,8 +62,8 @@ int socketpair(int domain, int type, int protocol, int sv[2]) {
 int pipe2(int fds[2], int flags) {
   int r = REAL(pipe2)(fds, flags);
   if (r == 0) {
-    gi::fds().created(fds[0], flags & O_NONBLOCK);
-    gi::fds().created(fds[1], flags & O_NONBLOCK);
+    gi::fds().created(fds[0], flags & O_NONBLOCK, Seek::stream);
+    gi::fds().created(fds[1], flags & O_NONBLOCK, Seek::stream);
   }
   return r;
 }
@@ -69,7 +72,7 @@ int pipe(int fds[2]) { return pipe2(fds, 0); }
 
 int eventfd(unsigned int initval, int flags) {
   int fd = REAL(eventfd)(initval, flags);
-  if (fd >= 0) gi::fds().created(fd, flags & EFD_NONBLOCK);
+  if (fd >= 0) gi::fds().created(fd, flags & EFD_NONBLOCK, Seek::stream);
   return fd;
 }
 
@@ -190,5 +193,17 @@ int close(int fd) {
   return REAL(close)(fd);
 }
 int __close(int fd) { return close(fd); }
+
+// glibc closes a FILE's fd internally, out of reach of the close hook: forget
+// it here, or the number's next owner would inherit this one's flags and
+// timeouts (an O_NONBLOCK timerfd taken for blocking parks forever).
+int fclose(FILE* f) {
+  int fd = f ? fileno(f) : -1;
+  if (fd >= 0) {
+    cancel_pending(fd);
+    gi::fds().forget(fd);
+  }
+  return REAL(fclose)(f);
+}
 
 }  // extern "C"

@@ -3,6 +3,9 @@
 
 #include <fcntl.h>
 #include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include "sys.hpp"
 
@@ -29,23 +32,46 @@ FdTable::Entry* FdTable::entry(int fd, bool create) {
   return &chunk[fd & ((1 << kChunkBits) - 1)];
 }
 
-FdTable::Entry* FdTable::learn(int fd, Entry* e) {
+uint32_t FdTable::learn(int fd, Entry* e) {
+  uint32_t s = e->state.load(std::memory_order_relaxed);
   long fl = sys::raw(SYS_fcntl, fd, F_GETFL);
-  if (fl < 0) return e;  // not open: the call itself will report EBADF
-  e->state.store(kKnown | ((fl & O_NONBLOCK) ? kNonblock : 0), std::memory_order_relaxed);
-  return e;
+  if (fl < 0) return s;  // not open: the call itself will report EBADF
+  uint32_t now = (s & kSeekBits) | kKnown | ((fl & O_NONBLOCK) ? kNonblock : 0) | generation();
+  e->state.store(now, std::memory_order_relaxed);
+  return now;
 }
 
 bool FdTable::nonblocking(int fd) {
   Entry* e = entry(fd, true);
   if (!e) return false;
   uint32_t s = e->state.load(std::memory_order_relaxed);
-  if (!s) s = learn(fd, e)->state.load(std::memory_order_relaxed);
+  if (!current(s)) s = learn(fd, e);
   return s & kNonblock;
 }
 
 void FdTable::set_nonblocking(int fd, bool on) {
-  if (Entry* e = entry(fd, true)) e->state.store(kKnown | (on ? kNonblock : 0), std::memory_order_relaxed);
+  Entry* e = entry(fd, true);
+  if (!e) return;
+  uint32_t s = e->state.load(std::memory_order_relaxed);
+  // Unless this entry was exact and already said so, the open file
+  // description changed, and other fds on it (dup, inherited) may still say
+  // otherwise: a new generation makes every entry ask again.
+  if (!current(s) || static_cast<bool>(s & kNonblock) != on) gen_.fetch_add(1, std::memory_order_acq_rel);
+  e->state.store((s & kSeekBits) | kKnown | (on ? kNonblock : 0) | generation(), std::memory_order_relaxed);
+}
+
+bool FdTable::stream(int fd) {
+  Entry* e = entry(fd, true);
+  if (!e) return false;
+  uint32_t s = e->state.load(std::memory_order_relaxed);
+  if (!(s & kSeekKnown)) {
+    // No file position, no pread: lseek says so with ESPIPE.
+    long r = sys::raw(SYS_lseek, fd, 0, SEEK_CUR);
+    if (r == -EBADF) return false;  // the call itself will report EBADF
+    uint32_t bits = kSeekKnown | (r == -ESPIPE ? kStream : 0);
+    s = e->state.fetch_or(bits, std::memory_order_relaxed) | bits;
+  }
+  return s & kStream;
 }
 
 int64_t FdTable::recv_timeout(int fd) {
@@ -66,9 +92,10 @@ void FdTable::set_send_timeout(int fd, int64_t ns) {
   if (Entry* e = entry(fd, true)) e->sndtimeo.store(ns, std::memory_order_relaxed);
 }
 
-void FdTable::created(int fd, bool nonblocking) {
+void FdTable::created(int fd, bool nonblocking, Seek seek) {
   if (Entry* e = entry(fd, true)) {
-    e->state.store(kKnown | (nonblocking ? kNonblock : 0), std::memory_order_relaxed);
+    uint32_t seek_bits = seek == Seek::stream ? kSeekBits : 0;
+    e->state.store(kKnown | (nonblocking ? kNonblock : 0) | seek_bits | generation(), std::memory_order_relaxed);
     e->rcvtimeo.store(0, std::memory_order_relaxed);
     e->sndtimeo.store(0, std::memory_order_relaxed);
   }

@@ -4,6 +4,10 @@
 // blocking call gets a deadline). The kernel's flags are never changed, so
 // F_GETFL shows exactly what the application set. An fd first seen here is
 // asked about with one fcntl(F_GETFL).
+//
+// O_NONBLOCK belongs to the open file description, which dup'd fds share: a
+// change through one fd (F_SETFL, FIONBIO) starts a new generation, and an
+// entry learned in an older generation is asked about again before use.
 #pragma once
 
 #include <atomic>
@@ -13,30 +17,41 @@ namespace greenring::interpose {
 
 class FdTable {
  public:
+  // What a hook knows of an fd's offsets when it creates it.
+  enum class Seek { unknown, stream };
+
   bool nonblocking(int fd);
   void set_nonblocking(int fd, bool on);
+  // pread and friends fail with ESPIPE on this fd (a pipe, socket, FIFO,
+  // tty, eventfd...): io_uring would ignore the offset instead.
+  bool stream(int fd);
   // Timeouts in nanoseconds; 0 = none.
   int64_t recv_timeout(int fd);
   int64_t send_timeout(int fd);
   void set_recv_timeout(int fd, int64_t ns);
   void set_send_timeout(int fd, int64_t ns);
   // A new fd (socket, pipe, accept...) whose flags the caller knows.
-  void created(int fd, bool nonblocking);
+  void created(int fd, bool nonblocking, Seek seek = Seek::unknown);
   // dup: same open file description, same flags and timeouts.
   void duplicated(int from, int to);
   void forget(int fd);
 
  private:
   struct Entry {
-    std::atomic<uint32_t> state{0};  // 0 unknown, else kKnown | flags
+    std::atomic<uint32_t> state{0};  // 0 unknown, else flags below | generation << kGenShift
     std::atomic<int64_t> rcvtimeo{0};
     std::atomic<int64_t> sndtimeo{0};
   };
-  static constexpr uint32_t kKnown = 1, kNonblock = 2;
+  static constexpr uint32_t kKnown = 1, kNonblock = 2, kSeekKnown = 4, kStream = 8;
+  static constexpr uint32_t kSeekBits = kSeekKnown | kStream;
+  static constexpr int kGenShift = 8;
   static constexpr int kChunkBits = 10, kChunks = 1024;  // up to 1M fds
   Entry* entry(int fd, bool create);
-  Entry* learn(int fd, Entry* e);
+  uint32_t learn(int fd, Entry* e);
+  uint32_t generation() const { return gen_.load(std::memory_order_acquire) << kGenShift; }
+  bool current(uint32_t s) const { return (s & kKnown) && (s & ~((1u << kGenShift) - 1)) == generation(); }
   std::atomic<Entry*> chunks_[kChunks]{};
+  std::atomic<uint32_t> gen_{0};
 };
 
 FdTable& fds();

@@ -16,6 +16,10 @@ namespace greenring::interpose {
 // environment, and on a runtime-internal path.
 bool enabled() noexcept;
 
+// Threads mode green (GREENRING_THREADS=green, the default): pthreads are
+// green threads and the sync hooks park them. Mode native: glibc's own.
+bool green_mode() noexcept;
+
 // A call may park: the library is on and the runtime allows it here.
 inline bool can_park() noexcept { return enabled() && detail::can_park(); }
 

@@ -10,6 +10,19 @@
 namespace gi = greenring::interpose;
 namespace io = greenring::io;
 
+namespace {
+
+// The positioned calls on a fd without a file position (pipe, socket, FIFO,
+// tty, eventfd) fail with ESPIPE, after the kernel's check of the offset;
+// io_uring would ignore the offset and transfer data instead.
+bool no_position(int fd, off_t off) {
+  if (off < 0 || !gi::fds().stream(fd)) return false;
+  errno = ESPIPE;
+  return true;
+}
+
+}  // namespace
+
 extern "C" {
 
 ssize_t read(int fd, void* buf, size_t n) {
@@ -40,6 +53,7 @@ ssize_t writev(int fd, const struct iovec* iov, int n) {
 
 ssize_t pread(int fd, void* buf, size_t n, off_t off) {
   if (!gi::green(fd)) return REAL(pread)(fd, buf, n, off);
+  if (no_position(fd, off)) return -1;
   return io::pread(fd, buf, n, off);
 }
 ssize_t pread64(int fd, void* buf, size_t n, off_t off) { return pread(fd, buf, n, off); }
@@ -54,6 +68,7 @@ ssize_t __pread64_chk(int fd, void* buf, size_t n, off_t off, size_t buflen) {
 
 ssize_t pwrite(int fd, const void* buf, size_t n, off_t off) {
   if (!gi::green(fd)) return REAL(pwrite)(fd, buf, n, off);
+  if (no_position(fd, off)) return -1;
   return io::pwrite(fd, buf, n, off);
 }
 ssize_t pwrite64(int fd, const void* buf, size_t n, off_t off) { return pwrite(fd, buf, n, off); }
@@ -61,12 +76,14 @@ ssize_t __pwrite64(int fd, const void* buf, size_t n, off_t off) { return pwrite
 
 ssize_t preadv(int fd, const struct iovec* iov, int n, off_t off) {
   if (!gi::green(fd)) return REAL(preadv)(fd, iov, n, off);
+  if (no_position(fd, off)) return -1;
   return io::preadv(fd, iov, n, off);
 }
 ssize_t preadv64(int fd, const struct iovec* iov, int n, off_t off) { return preadv(fd, iov, n, off); }
 
 ssize_t pwritev(int fd, const struct iovec* iov, int n, off_t off) {
   if (!gi::green(fd)) return REAL(pwritev)(fd, iov, n, off);
+  if (no_position(fd, off)) return -1;
   return io::pwritev(fd, iov, n, off);
 }
 ssize_t pwritev64(int fd, const struct iovec* iov, int n, off_t off) { return pwritev(fd, iov, n, off); }

@@ -17,7 +17,7 @@ extern "C" {
 int accept4(int fd, struct sockaddr* addr, socklen_t* len, int flags) {
   int c = gi::green(fd) ? io::accept(fd, addr, len, flags, gi::recv_deadline(fd))
                         : REAL(accept4)(fd, addr, len, flags);
-  if (c >= 0) gi::fds().created(c, flags & SOCK_NONBLOCK);
+  if (c >= 0) gi::fds().created(c, flags & SOCK_NONBLOCK, gi::FdTable::Seek::stream);
   return c;
 }
 

@@ -41,12 +41,23 @@ class MaskDuring {
 };
 
 int epoll_green(int epfd, struct epoll_event* ev, int max, io::deadline dl) {
+  int saved = errno;  // a timeout returns 0 and leaves errno as it was
   for (;;) {
     int r = REAL(epoll_wait)(epfd, ev, max, 0);
     if (r != 0) return r;
-    if (io::wait_readable(epfd, dl) != 0) return errno == ETIMEDOUT ? 0 : -1;
+    if (io::wait_readable(epfd, dl) != 0) {
+      if (errno != ETIMEDOUT) return -1;
+      errno = saved;
+      return 0;
+    }
   }
 }
+
+// What select reports for a poll result (the kernel's POLLIN_SET,
+// POLLOUT_SET and POLLEX_SET).
+constexpr short kReadSet = POLLIN | POLLHUP | POLLERR;
+constexpr short kWriteSet = POLLOUT | POLLERR;
+constexpr short kExceptSet = POLLPRI;
 
 int select_green(int nfds, fd_set* rd, fd_set* wr, fd_set* ex, io::deadline dl) {
   if (nfds < 0 || nfds > FD_SETSIZE) {
@@ -61,21 +72,38 @@ int select_green(int nfds, fd_set* rd, fd_set* wr, fd_set* ex, io::deadline dl) 
     if (ex && FD_ISSET(fd, ex)) ev |= POLLPRI;
     if (ev) p.push_back({fd, ev, 0});
   }
-  int r = io::poll(p.data(), p.size(), dl);
-  if (r < 0) return -1;
-  for (auto& q : p)
-    if (q.revents & POLLNVAL) {
-      errno = EBADF;
-      return -1;
-    }
+  auto wanted = [](const struct pollfd& q) {
+    short w = 0;
+    if (q.events & POLLIN) w |= kReadSet;
+    if (q.events & POLLOUT) w |= kWriteSet;
+    if (q.events & POLLPRI) w |= kExceptSet;
+    return static_cast<short>(q.revents & w);
+  };
+  for (;;) {
+    int r = io::poll(p.data(), p.size(), dl);
+    if (r < 0) return -1;
+    for (auto& q : p)
+      if (q.revents & POLLNVAL) {
+        errno = EBADF;
+        return -1;
+      }
+    bool any = r == 0;  // a timeout reports empty sets
+    for (auto& q : p) any = any || wanted(q);
+    if (any) break;
+    // poll always reports POLLHUP and POLLERR, select only in the sets that
+    // take them: a fd that shows nothing else (a hung-up socket asked only
+    // for exceptional conditions) stays that way, and the kernel's select
+    // would go on waiting. Stop watching it and wait for the others.
+    std::erase_if(p, [](const struct pollfd& q) { return q.revents != 0; });
+  }
   if (rd) FD_ZERO(rd);
   if (wr) FD_ZERO(wr);
   if (ex) FD_ZERO(ex);
   int count = 0;
   for (auto& q : p) {
-    if (rd && (q.events & POLLIN) && (q.revents & (POLLIN | POLLHUP | POLLERR))) FD_SET(q.fd, rd), ++count;
-    if (wr && (q.events & POLLOUT) && (q.revents & (POLLOUT | POLLERR))) FD_SET(q.fd, wr), ++count;
-    if (ex && (q.events & POLLPRI) && (q.revents & POLLPRI)) FD_SET(q.fd, ex), ++count;
+    if (rd && (q.events & POLLIN) && (q.revents & kReadSet)) FD_SET(q.fd, rd), ++count;
+    if (wr && (q.events & POLLOUT) && (q.revents & kWriteSet)) FD_SET(q.fd, wr), ++count;
+    if (ex && (q.events & POLLPRI) && (q.revents & kExceptSet)) FD_SET(q.fd, ex), ++count;
   }
   return count;
 }

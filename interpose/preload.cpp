@@ -10,6 +10,7 @@
 
 #include "env_spec.hpp"
 #include "hook.hpp"
+#include "scheduler.hpp"
 #include "sys.hpp"
 
 extern char** environ;
@@ -18,6 +19,7 @@ namespace greenring::interpose {
 namespace {
 
 std::atomic<bool> on{false};
+bool threads_green = true;
 
 void validate_environment() {
   for (char** e = environ; e && *e; ++e) {
@@ -68,12 +70,16 @@ __attribute__((constructor(101))) void start() {
   validate_environment();
   const char* no_inherit = getenv("GREENRING_NO_INHERIT");
   if (no_inherit && strcmp(no_inherit, "1") == 0) drop_from_ld_preload();
+  const char* mode = getenv("GREENRING_THREADS");
+  threads_green = !mode || strcmp(mode, "native") != 0;
+  if (threads_green) greenring::detail::Scheduler::enable_deadlock_report();
   on.store(true, std::memory_order_release);
 }
 
 }  // namespace
 
 bool enabled() noexcept { return on.load(std::memory_order_relaxed); }
+bool green_mode() noexcept { return threads_green && enabled(); }
 
 void missing_original(const char* name) {
   char msg[160];

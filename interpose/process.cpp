@@ -29,13 +29,16 @@ bool park_on_child(pid_t pid) {
 }
 
 // The common shape: try without blocking; if nothing is there yet, wait for
-// the child (pidfd) or for any child (offload), then ask again.
+// the child (pidfd) or for any child (offload), then ask again. A pidfd
+// becomes readable only when its process exits: a wait that also reports
+// stopped or continued children (WUNTRACED, WCONTINUED) goes to the offload
+// pool too.
 template <class Try, class Blocking>
-auto wait_green(pid_t pid, Try&& try_now, Blocking&& blocking) -> decltype(try_now()) {
+auto wait_green(pid_t pid, bool exits_only, Try&& try_now, Blocking&& blocking) -> decltype(try_now()) {
   for (;;) {
     auto r = try_now();
     if (r != 0) return r;  // a child, or an error such as ECHILD
-    if (pid <= 0 || !park_on_child(pid)) {
+    if (pid <= 0 || !exits_only || !park_on_child(pid)) {
       int err = 0;
       auto v = greenring::offload([&] {
         auto x = blocking();
@@ -54,8 +57,9 @@ extern "C" {
 
 pid_t wait4(pid_t pid, int* status, int options, struct rusage* ru) {
   if (!gi::can_park() || (options & WNOHANG)) return REAL(wait4)(pid, status, options, ru);
+  bool exits_only = !(options & (WUNTRACED | WCONTINUED));
   return wait_green(
-      pid, [&] { return REAL(wait4)(pid, status, options | WNOHANG, ru); },
+      pid, exits_only, [&] { return REAL(wait4)(pid, status, options | WNOHANG, ru); },
       [&] { return REAL(wait4)(pid, status, options, ru); });
 }
 
@@ -67,15 +71,20 @@ pid_t wait3(int* status, int options, struct rusage* ru) { return wait4(-1, stat
 int waitid(idtype_t type, id_t id, siginfo_t* info, int options) {
   if (!gi::can_park() || (options & WNOHANG)) return REAL(waitid)(type, id, info, options);
   pid_t pid = type == P_PID ? static_cast<pid_t>(id) : -1;
+  bool exits_only = !(options & (WSTOPPED | WCONTINUED));
+  // Linux accepts a null info; the non-blocking try still needs one to tell
+  // "no child yet" from "a child".
+  siginfo_t local;
+  siginfo_t* out = info ? info : &local;
   for (;;) {
-    info->si_pid = 0;
-    int r = REAL(waitid)(type, id, info, options | WNOHANG);
-    if (r != 0 || info->si_pid != 0) return r;
-    if (type == P_PIDFD) {
+    out->si_pid = 0;
+    int r = REAL(waitid)(type, id, out, options | WNOHANG);
+    if (r != 0 || out->si_pid != 0) return r;
+    if (type == P_PIDFD && exits_only) {
       io::wait_readable(static_cast<int>(id));
       continue;
     }
-    if (pid > 0 && park_on_child(pid)) continue;
+    if (pid > 0 && exits_only && park_on_child(pid)) continue;
     int err = 0;
     int v = greenring::offload([&] {
       int x = REAL(waitid)(type, id, info, options);

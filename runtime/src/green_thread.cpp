@@ -10,6 +10,7 @@
 #include <system_error>
 #include <typeinfo>
 
+#include "green_thread_state.hpp"
 #include "scheduler.hpp"
 #include "stack_pool.hpp"
 #include "sys.hpp"
@@ -41,11 +42,12 @@ std::atomic<green_thread::id> next_id{1};
 }
 }  // namespace
 
-green_thread_state* spawn_task(std::unique_ptr<task> t) {
+green_thread_state* spawn_task(std::unique_ptr<task> t, std::size_t stack_size) {
   Scheduler::current();
+  if (stack_size == 0) stack_size = StackPool::default_size();
   auto* s = new green_thread_state;
   s->id = next_id.fetch_add(1, std::memory_order_relaxed);
-  s->fiber = boost::fibers::fiber(std::allocator_arg, PooledStack{},
+  s->fiber = boost::fibers::fiber(std::allocator_arg, PooledStack{stack_size},
                                   [work = std::move(t), id = s->id]() mutable {
                                     reset_thread_state();
                                     boost::this_fiber::properties<GreenProps>().id = id;
@@ -58,6 +60,24 @@ green_thread_state* spawn_task(std::unique_ptr<task> t) {
                                   });
   return s;
 }
+
+void join_state(green_thread_state* s) {
+  Scheduler::current();
+  {
+    SwitchGuard keep;
+    note_wait({"join", s});
+    s->fiber.join();
+    note_wait({});
+  }
+  delete s;
+}
+
+void detach_state(green_thread_state* s) {
+  s->fiber.detach();
+  delete s;
+}
+
+green_thread::id state_id(const green_thread_state* s) noexcept { return s->id; }
 
 }  // namespace detail
 
@@ -78,18 +98,12 @@ void green_thread::join() {
   if (s_->id == this_green_thread::get_id())
     throw std::system_error(std::make_error_code(std::errc::resource_deadlock_would_occur),
                             "green_thread::join");
-  detail::Scheduler::current();
-  {
-    detail::SwitchGuard keep;
-    s_->fiber.join();
-  }
-  delete std::exchange(s_, nullptr);
+  detail::join_state(std::exchange(s_, nullptr));
 }
 
 void green_thread::detach() {
   if (!s_) throw std::system_error(std::make_error_code(std::errc::invalid_argument), "green_thread::detach");
-  s_->fiber.detach();
-  delete std::exchange(s_, nullptr);
+  detail::detach_state(std::exchange(s_, nullptr));
 }
 
 green_thread::id green_thread::get_id() const noexcept { return s_ ? s_->id : 0; }

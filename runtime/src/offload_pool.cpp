@@ -142,11 +142,13 @@ void offload_task(task& t) {
     t.run();
     return;
   }
-  Scheduler::current();
+  Scheduler& sched = Scheduler::current();
   Job j{&t, boost::fibers::context::active()};
+  sched.offload_started();
   pool().submit(&j);
   do park();
   while (!j.done.load(std::memory_order_acquire));
+  sched.offload_ended();
 }
 
 }  // namespace greenring::detail

@@ -2,9 +2,12 @@
 #include "scheduler.hpp"
 
 #include <cxxabi.h>
+#include <dlfcn.h>
 #include <pthread.h>
 
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 
 #include <boost/fiber/operations.hpp>
 
@@ -15,6 +18,8 @@
 namespace greenring::detail {
 namespace {
 thread_local Scheduler* tls_scheduler = nullptr;
+thread_local void* tls_call_site = nullptr;
+std::atomic<bool> deadlock_report{false};
 
 struct EhGlobals {  // libstdc++'s per-thread exception bookkeeping
   void* caught;
@@ -36,7 +41,85 @@ Scheduler::Scheduler() : reactor_(*this) {
   if (!fork_handler.exchange(true)) pthread_atfork(nullptr, nullptr, child_after_fork);
 }
 
-Scheduler::~Scheduler() { tls_scheduler = nullptr; }
+Scheduler::~Scheduler() {
+  // The thread's main context (and its props) outlive the algorithm.
+  for (GreenProps* p = live_; p; p = p->next) p->owner = nullptr;
+  tls_scheduler = nullptr;
+}
+
+GreenProps::GreenProps(boost::fibers::context* ctx, Scheduler* s) : fiber_properties(ctx), owner(s) {
+  owner->link(this);
+}
+
+GreenProps::GreenProps(boost::fibers::context* ctx) : GreenProps(ctx, &Scheduler::current()) {}
+
+GreenProps::~GreenProps() {
+  if (owner) owner->unlink(this);
+}
+
+boost::fibers::fiber_properties* Scheduler::new_properties(boost::fibers::context* ctx) {
+  return new GreenProps(ctx, this);
+}
+
+void Scheduler::link(GreenProps* p) noexcept {
+  p->next = live_;
+  if (live_) live_->prev = p;
+  live_ = p;
+}
+
+void Scheduler::unlink(GreenProps* p) noexcept {
+  if (p->prev) {
+    p->prev->next = p->next;
+  } else if (live_ == p) {
+    live_ = p->next;
+  }
+  if (p->next) p->next->prev = p->prev;
+  p->prev = p->next = nullptr;
+}
+
+void Scheduler::enable_deadlock_report() noexcept { deadlock_report.store(true); }
+
+void Scheduler::report_deadlock_if_stuck() noexcept {
+  if (!deadlock_report.load(std::memory_order_relaxed) || reactor_.inflight() != 0 || offloads_ != 0) return;
+  unsigned n = 0;
+  for (GreenProps* p = live_; p; p = p->next) {
+    if (p->context()->is_context(boost::fibers::type::dispatcher_context)) continue;
+    if (!p->waiting.what) return;  // parked some other way: not provably stuck
+    ++n;
+  }
+  if (n == 0) return;
+  char line[512];
+  snprintf(line, sizeof line, "greenring: deadlock: all %u green threads are blocked", n);
+  sys::say_line(line);
+  for (GreenProps* p = live_; p; p = p->next) {
+    if (p->context()->is_context(boost::fibers::type::dispatcher_context)) continue;
+    char where[256] = "";
+    if (p->waiting.site) {
+      Dl_info info{};
+      if (dladdr(p->waiting.site, &info) && info.dli_sname) {
+        snprintf(where, sizeof where, " at %s+0x%lx (%s)", info.dli_sname,
+                 static_cast<unsigned long>(static_cast<char*>(p->waiting.site) - static_cast<char*>(info.dli_saddr)),
+                 info.dli_fname ? info.dli_fname : "?");
+      } else if (dladdr(p->waiting.site, &info) && info.dli_fname) {
+        snprintf(where, sizeof where, " at %p (%s+0x%lx)", p->waiting.site, info.dli_fname,
+                 static_cast<unsigned long>(static_cast<char*>(p->waiting.site) - static_cast<char*>(info.dli_fbase)));
+      } else {
+        snprintf(where, sizeof where, " at %p", p->waiting.site);
+      }
+    }
+    char who[64];
+    if (p->name && *p->name) {
+      snprintf(who, sizeof who, "\"%s\"", p->name);
+    } else if (p->id == 0) {
+      snprintf(who, sizeof who, "main");
+    } else {
+      snprintf(who, sizeof who, "green thread %llu", static_cast<unsigned long long>(p->id));
+    }
+    snprintf(line, sizeof line, "  %s waits on %s %p%s", who, p->waiting.what, p->waiting.addr, where);
+    sys::say_line(line);
+  }
+  abort();
+}
 
 void Scheduler::awakened(boost::fibers::context* ctx, GreenProps&) noexcept {
   ctx->ready_link(ready_);
@@ -59,19 +142,42 @@ bool Scheduler::others_ready() const noexcept {
 }
 
 void Scheduler::suspend_until(std::chrono::steady_clock::time_point const& tp) noexcept {
+  if (tp == std::chrono::steady_clock::time_point::max()) report_deadlock_if_stuck();
   reactor_.wait(tp);
 }
 
 void Scheduler::notify() noexcept { reactor_.notify(); }
 
 Scheduler& Scheduler::current() {
-  if (!tls_scheduler) boost::fibers::use_scheduling_algorithm<Scheduler>();
+  if (!tls_scheduler) {
+    boost::fibers::use_scheduling_algorithm<Scheduler>();
+    // The OS thread's own context gets props now (Boost makes them only when
+    // a context is first made ready), so it has a wait reason and is listed.
+    boost::fibers::context* main = boost::fibers::context::active();
+    if (!main->get_properties()) main->set_properties(new GreenProps(main, tls_scheduler));
+  }
   return *tls_scheduler;
 }
 
 Scheduler* Scheduler::current_if_any() noexcept { return tls_scheduler; }
 
-SwitchGuard::SwitchGuard() noexcept : errno_(errno) {
+GreenProps* current_props() noexcept {
+  if (!tls_scheduler) return nullptr;
+  return static_cast<GreenProps*>(boost::fibers::context::active()->get_properties());
+}
+
+void note_wait(WaitReason why) noexcept {
+  if (GreenProps* p = current_props()) {
+    if (why.what && !why.site) why.site = tls_call_site;
+    p->waiting = why;
+  }
+}
+
+void* call_site() noexcept { return tls_call_site; }
+CallSite::CallSite(void* site) noexcept : saved_(tls_call_site) { tls_call_site = site; }
+CallSite::~CallSite() { tls_call_site = saved_; }
+
+SwitchGuard::SwitchGuard() noexcept : errno_(errno), site_(tls_call_site) {
   EhGlobals* g = eh_globals();
   caught_ = g->caught;
   uncaught_ = g->uncaught;
@@ -81,6 +187,7 @@ SwitchGuard::~SwitchGuard() {
   EhGlobals* g = eh_globals();
   g->caught = caught_;
   g->uncaught = uncaught_;
+  tls_call_site = site_;
   errno = errno_;
 }
 

@@ -16,11 +16,30 @@
 
 namespace greenring::detail {
 
+class Scheduler;
+
+// What a parked green thread waits on, and from where, for the deadlock
+// report and traces.
+struct WaitReason {
+  const char* what = nullptr;  // "mutex", "cond", "join"...
+  const void* addr = nullptr;
+  void* site = nullptr;  // the application's call site, when a hook saw it
+};
+
 // What the runtime knows of each green thread (and of the thread's main and
 // dispatcher contexts, which get one too).
 struct GreenProps : boost::fibers::fiber_properties {
-  explicit GreenProps(boost::fibers::context* ctx) : fiber_properties(ctx) {}
-  uint64_t id = 0;  // 0: an OS thread's main context or the dispatcher
+  GreenProps(boost::fibers::context* ctx, Scheduler* owner);
+  explicit GreenProps(boost::fibers::context* ctx);  // Boost.Fiber's default factory shape
+  ~GreenProps() override;
+  boost::fibers::context* context() const noexcept { return ctx_; }
+  uint64_t id = 0;         // 0: an OS thread's main context or the dispatcher
+  void* pthread = nullptr;  // the green pthread record, in threads mode green
+  const char* name = nullptr;  // set by pthread_setname_np (owned by the record)
+  WaitReason waiting;      // what it is parked on in the parking lot, if anything
+  Scheduler* owner;
+  GreenProps* prev = nullptr;  // the scheduler's list of live contexts
+  GreenProps* next = nullptr;
 };
 
 class Scheduler final : public boost::fibers::algo::algorithm_with_properties<GreenProps> {
@@ -33,6 +52,7 @@ class Scheduler final : public boost::fibers::algo::algorithm_with_properties<Gr
   bool has_ready_fibers() const noexcept override;
   void suspend_until(std::chrono::steady_clock::time_point const& tp) noexcept override;
   void notify() noexcept override;
+  boost::fibers::fiber_properties* new_properties(boost::fibers::context* ctx) override;
 
   Reactor& reactor() noexcept { return reactor_; }
   // A green thread other than the caller is ready to run (the dispatcher,
@@ -44,10 +64,47 @@ class Scheduler final : public boost::fibers::algo::algorithm_with_properties<Gr
   // Null when this OS thread has not used the runtime yet.
   static Scheduler* current_if_any() noexcept;
 
+  // Green threads parked on an offload job: a wake-up will come.
+  void offload_started() noexcept { ++offloads_; }
+  void offload_ended() noexcept { --offloads_; }
+
+  void link(GreenProps* p) noexcept;
+  void unlink(GreenProps* p) noexcept;
+
+  // Threads mode green: every application thread is a green thread of this
+  // one OS thread, so when all are parked on locks/joins and no I/O, timer
+  // or offload job is pending, nothing can ever wake them: report and abort.
+  static void enable_deadlock_report() noexcept;
+
  private:
+  void report_deadlock_if_stuck() noexcept;
+
   boost::fibers::scheduler::ready_queue_type ready_;
   Reactor reactor_;
+  unsigned offloads_ = 0;
+  GreenProps* live_ = nullptr;
 };
+
+// Records what the calling green thread is about to wait on (or, with {},
+// that it no longer waits).
+void note_wait(WaitReason why) noexcept;
+
+// The application's call site of the hook being run, set by interpose/ so
+// that reports can name it. Cleared when the hook returns.
+void* call_site() noexcept;
+class CallSite {
+ public:
+  explicit CallSite(void* site) noexcept;
+  ~CallSite();
+  CallSite(const CallSite&) = delete;
+  CallSite& operator=(const CallSite&) = delete;
+
+ private:
+  void* saved_;
+};
+
+// The props of the running context, or null before the runtime is used here.
+GreenProps* current_props() noexcept;
 
 // Parks the calling green thread until something schedules it again. Keeps
 // the per-OS-thread state that green threads must not share across a switch
@@ -68,6 +125,7 @@ class SwitchGuard {
 
  private:
   int errno_;
+  void* site_;
   void* caught_;
   unsigned uncaught_;
 };

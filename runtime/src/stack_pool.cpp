@@ -40,6 +40,8 @@ std::atomic<std::size_t> guard_stack_size{0};
 struct sigaction previous_segv;
 std::atomic<bool> handler_installed{false};
 
+thread_local boost::context::stack_context last_stack{};
+
 std::size_t round_up(std::size_t n) { return (n + kPage - 1) & ~(kPage - 1); }
 
 [[noreturn]] void overflow_report(std::size_t size, const char* how) {
@@ -130,6 +132,7 @@ boost::context::stack_context StackPool::allocate(std::size_t size) {
   boost::context::stack_context sc;
   sc.size = size;
   sc.sp = static_cast<char*>(base) + size;
+  last_stack = sc;
   return sc;
 }
 
@@ -165,6 +168,8 @@ void StackPool::prepare_thread() {
     sigaction(SIGSEGV, &sa, &previous_segv);
   }
 }
+
+boost::context::stack_context StackPool::last_allocated() { return last_stack; }
 
 std::size_t StackPool::mapped_count() { return mapped.load(); }
 

@@ -21,6 +21,9 @@ class StackPool {
   // Per OS thread: an alternate signal stack so a stack overflow can still be
   // reported; process-wide, once: the SIGSEGV handler that reports it.
   static void prepare_thread();
+  // The stack most recently handed out on this OS thread (spawn reads it
+  // right after creating a green thread, to know its bounds).
+  static boost::context::stack_context last_allocated();
   // Counters for tests and benchmarks.
   static std::size_t mapped_count();
   static std::size_t free_count();

@@ -32,7 +32,7 @@ struct task_of final : task {
   std::decay_t<F> fn;
 };
 struct green_thread_state;
-green_thread_state* spawn_task(std::unique_ptr<task> t);
+green_thread_state* spawn_task(std::unique_ptr<task> t, std::size_t stack_size = 0);
 void offload_task(task& t);
 }  // namespace detail
 
