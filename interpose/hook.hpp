@@ -5,9 +5,11 @@
 #include <greenring/io.hpp>
 
 #include <chrono>
+#include <optional>
 
 #include "fd_table.hpp"
 #include "hook_support.hpp"
+#include "interrupt.hpp"
 #include "originals.hpp"
 
 namespace greenring::interpose {
@@ -35,6 +37,22 @@ inline io::deadline timeout_deadline(int64_t ns, int err) {
 }
 inline io::deadline recv_deadline(int fd) { return timeout_deadline(fds().recv_timeout(fd), EAGAIN); }
 inline io::deadline send_deadline(int fd, int err = EAGAIN) { return timeout_deadline(fds().send_timeout(fd), err); }
+
+// True once the application installed a signal handler (signal.cpp).
+bool signal_handlers_wrapped() noexcept;
+
+// For the duration of a hook: a park a signal handler may interrupt with
+// EINTR (interrupt.hpp). Free when the program has no handlers.
+class MaybeInterruptible {
+ public:
+  explicit MaybeInterruptible(detail::Restart r) {
+    if (signal_handlers_wrapped()) w_.emplace(r);
+  }
+  bool interrupted() const { return w_ && w_->interrupted(); }
+
+ private:
+  std::optional<detail::InterruptibleWait> w_;
+};
 
 // Fortified variants (_FORTIFY_SOURCE) check the destination size first.
 [[noreturn]] void chk_fail();

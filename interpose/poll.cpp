@@ -24,6 +24,20 @@ io::deadline from_ts(const struct timespec* ts) {
   return io::deadline(seconds(ts->tv_sec) + nanoseconds(ts->tv_nsec));
 }
 
+// A timeout the call can pass straight to libc: zero (just a check), or one
+// the kernel refuses with EINVAL before it looks at anything else.
+bool libc_timeout(const struct timespec* ts) {
+  if (!ts) return false;
+  bool zero = ts->tv_sec == 0 && ts->tv_nsec == 0;
+  bool invalid = ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1'000'000'000;
+  return zero || invalid;
+}
+// select normalises tv_usec beyond a second; only negative parts are refused.
+bool libc_timeout(const struct timeval* tv) {
+  if (!tv) return false;
+  return (tv->tv_sec == 0 && tv->tv_usec == 0) || tv->tv_sec < 0 || tv->tv_usec < 0;
+}
+
 // The mask a p-call asks for, held while the green thread is parked. It is
 // the OS thread's mask, so the other green threads share it meanwhile.
 class MaskDuring {
@@ -114,6 +128,7 @@ extern "C" {
 
 int poll(struct pollfd* fds, nfds_t n, int timeout) {
   if (!gi::can_park() || timeout == 0) return REAL(poll)(fds, n, timeout);
+  gi::MaybeInterruptible intr_(greenring::detail::Restart::never);
   return io::poll(fds, n, timeout);
 }
 int __poll(struct pollfd* fds, nfds_t n, int timeout) { return poll(fds, n, timeout); }
@@ -123,8 +138,9 @@ int __poll_chk(struct pollfd* fds, nfds_t n, int timeout, size_t fdslen) {
 }
 
 int ppoll(struct pollfd* fds, nfds_t n, const struct timespec* ts, const sigset_t* mask) {
-  if (!gi::can_park() || (ts && ts->tv_sec == 0 && ts->tv_nsec == 0)) return REAL(ppoll)(fds, n, ts, mask);
+  if (!gi::can_park() || libc_timeout(ts)) return REAL(ppoll)(fds, n, ts, mask);
   MaskDuring m(mask);
+  gi::MaybeInterruptible intr_(greenring::detail::Restart::never);
   return io::poll(fds, n, from_ts(ts));
 }
 int __ppoll_chk(struct pollfd* fds, nfds_t n, const struct timespec* ts, const sigset_t* mask, size_t fdslen) {
@@ -133,8 +149,9 @@ int __ppoll_chk(struct pollfd* fds, nfds_t n, const struct timespec* ts, const s
 }
 
 int select(int nfds, fd_set* rd, fd_set* wr, fd_set* ex, struct timeval* tv) {
-  if (!gi::can_park() || (tv && tv->tv_sec == 0 && tv->tv_usec == 0)) return REAL(select)(nfds, rd, wr, ex, tv);
+  if (!gi::can_park() || libc_timeout(tv)) return REAL(select)(nfds, rd, wr, ex, tv);
   io::deadline dl = tv ? io::deadline(seconds(tv->tv_sec) + microseconds(tv->tv_usec)) : io::deadline{};
+  gi::MaybeInterruptible intr_(greenring::detail::Restart::never);
   int r = select_green(nfds, rd, wr, ex, dl);
   if (tv) {  // Linux reports the time not slept
     auto left = duration_cast<microseconds>(dl.when() - steady_clock::now());
@@ -146,27 +163,29 @@ int select(int nfds, fd_set* rd, fd_set* wr, fd_set* ex, struct timeval* tv) {
 }
 
 int pselect(int nfds, fd_set* rd, fd_set* wr, fd_set* ex, const struct timespec* ts, const sigset_t* mask) {
-  if (!gi::can_park() || (ts && ts->tv_sec == 0 && ts->tv_nsec == 0))
-    return REAL(pselect)(nfds, rd, wr, ex, ts, mask);
+  if (!gi::can_park() || libc_timeout(ts)) return REAL(pselect)(nfds, rd, wr, ex, ts, mask);
   MaskDuring m(mask);
+  gi::MaybeInterruptible intr_(greenring::detail::Restart::never);
   return select_green(nfds, rd, wr, ex, from_ts(ts));
 }
 
 int epoll_wait(int epfd, struct epoll_event* ev, int max, int timeout) {
   if (!gi::can_park() || timeout == 0) return REAL(epoll_wait)(epfd, ev, max, timeout);
+  gi::MaybeInterruptible intr_(greenring::detail::Restart::never);
   return epoll_green(epfd, ev, max, from_ms(timeout));
 }
 
 int epoll_pwait(int epfd, struct epoll_event* ev, int max, int timeout, const sigset_t* mask) {
   if (!gi::can_park() || timeout == 0) return REAL(epoll_pwait)(epfd, ev, max, timeout, mask);
   MaskDuring m(mask);
+  gi::MaybeInterruptible intr_(greenring::detail::Restart::never);
   return epoll_green(epfd, ev, max, from_ms(timeout));
 }
 
 int epoll_pwait2(int epfd, struct epoll_event* ev, int max, const struct timespec* ts, const sigset_t* mask) {
-  if (!gi::can_park() || (ts && ts->tv_sec == 0 && ts->tv_nsec == 0))
-    return REAL(epoll_pwait2)(epfd, ev, max, ts, mask);
+  if (!gi::can_park() || libc_timeout(ts)) return REAL(epoll_pwait2)(epfd, ev, max, ts, mask);
   MaskDuring m(mask);
+  gi::MaybeInterruptible intr_(greenring::detail::Restart::never);
   return epoll_green(epfd, ev, max, from_ts(ts));
 }
 

@@ -2,6 +2,7 @@
 // no hook: the runtime's pthread_atfork handler gives the child a fresh ring
 // and offload pool.) A wait for one child parks on a pidfd; a wait for any
 // child, and system(), run on the offload pool while the caller is parked.
+// system()'s shell gets the caller's signal mask, not the worker's.
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -98,10 +99,18 @@ int waitid(idtype_t type, id_t id, siginfo_t* info, int options) {
 
 int system(const char* command) {
   if (!gi::can_park()) return REAL(system)(command);
+  // The shell inherits the signal mask of the thread that calls system():
+  // the caller's, not the offload worker's (which blocks every signal, so
+  // the command could not even be killed with SIGTERM).
+  sigset_t caller;
+  pthread_sigmask(SIG_SETMASK, nullptr, &caller);
   int err = 0;
   int r = greenring::offload([&] {
+    sigset_t worker;
+    pthread_sigmask(SIG_SETMASK, &caller, &worker);
     int x = REAL(system)(command);
     err = errno;
+    pthread_sigmask(SIG_SETMASK, &worker, nullptr);
     return x;
   });
   errno = err;

@@ -7,6 +7,7 @@
 #include <greenring/greenring.hpp>
 
 #include <cerrno>
+#include <algorithm>
 #include <chrono>
 
 #include "hook.hpp"
@@ -23,11 +24,21 @@ bool valid(const struct timespec* ts) {
 
 nanoseconds to_ns(const struct timespec& ts) { return seconds(ts.tv_sec) + nanoseconds(ts.tv_nsec); }
 
-// Parks for d; 0 on completion. (A signal handler ending the sleep early is
-// reported by the runtime with EINTR once signals are wired through.)
-int park_for(nanoseconds d) {
-  greenring::sleep_for(d);
-  return 0;
+// Parks for d. 0 when the time is up; EINTR when a signal handler ended the
+// sleep early, with what was left of it in *left.
+int park_for(nanoseconds d, nanoseconds* left = nullptr) {
+  auto until = steady_clock::now() + d;
+  gi::MaybeInterruptible intr(greenring::detail::Restart::never);
+  greenring::sleep_until(until);
+  if (!intr.interrupted()) return 0;
+  if (left) *left = std::max(nanoseconds::zero(), duration_cast<nanoseconds>(until - steady_clock::now()));
+  return EINTR;
+}
+
+void fill(struct timespec* ts, nanoseconds d) {
+  if (!ts) return;
+  ts->tv_sec = static_cast<time_t>(d.count() / 1'000'000'000);
+  ts->tv_nsec = static_cast<long>(d.count() % 1'000'000'000);
 }
 
 bool clock_sleeps_green(clockid_t c) {
@@ -44,7 +55,12 @@ int nanosleep(const struct timespec* req, struct timespec* rem) {
     errno = EINVAL;
     return -1;
   }
-  park_for(to_ns(*req));
+  nanoseconds left;
+  if (park_for(to_ns(*req), &left) == EINTR) {
+    fill(rem, left);
+    errno = EINTR;
+    return -1;
+  }
   return 0;
 }
 
@@ -61,19 +77,26 @@ int clock_nanosleep(clockid_t clock, int flags, const struct timespec* req, stru
     d -= to_ns(now);
     if (d <= nanoseconds::zero()) return 0;
   }
-  park_for(d);
-  return 0;
+  nanoseconds left;
+  int r = park_for(d, &left);
+  if (r == EINTR && !(flags & TIMER_ABSTIME)) fill(rem, left);
+  return r;
 }
 
 unsigned int sleep(unsigned int seconds_) {
   if (!gi::can_park()) return REAL(sleep)(seconds_);
-  park_for(seconds(seconds_));
+  nanoseconds left;
+  if (park_for(seconds(seconds_), &left) == EINTR)  // the unslept seconds, rounded up
+    return static_cast<unsigned>((left.count() + 999'999'999) / 1'000'000'000);
   return 0;
 }
 
 int usleep(useconds_t usec) {
   if (!gi::can_park()) return REAL(usleep)(usec);
-  park_for(microseconds(usec));
+  if (park_for(microseconds(usec)) == EINTR) {
+    errno = EINTR;
+    return -1;
+  }
   return 0;
 }
 

@@ -23,6 +23,12 @@ namespace {
 
 bool green_sync() { return gi::green_mode() && gi::can_park(); }
 
+// The waking calls never park, so a caller that cannot park (a
+// runtime-internal OS thread: an offload worker running application code)
+// still makes them green: a green thread parked on the object is in the
+// parking lot, where glibc's futex wake does not reach.
+bool green_wake() { return gi::green_mode(); }
+
 // Runs the green version; kNotGreen (robust, PI, PP mutexes) falls back to glibc.
 template <class Green, class Real>
 int either(Green&& green, Real&& real) {
@@ -64,7 +70,13 @@ int pthread_mutex_clocklock(pthread_mutex_t* m, clockid_t clock, const struct ti
 }
 
 int pthread_mutex_unlock(pthread_mutex_t* m) {
-  if (!green_sync()) return REAL(pthread_mutex_unlock)(m);
+  if (!green_sync()) {
+    // glibc locked it here (this caller cannot park), so glibc unlocks it;
+    // green waiters may have queued behind it meanwhile.
+    int r = REAL(pthread_mutex_unlock)(m);
+    if (r == 0 && green_wake()) gs::mutex_unlocked_natively(m);
+    return r;
+  }
   return either([&] { return gs::mutex_unlock(m); }, [&] { return REAL(pthread_mutex_unlock)(m); });
 }
 
@@ -86,13 +98,15 @@ int pthread_cond_clockwait(pthread_cond_t* c, pthread_mutex_t* m, clockid_t cloc
   return gs::cond_clockwait(c, m, clock, abstime);
 }
 
+// From a caller that cannot park, a cond with glibc waiters (callers that
+// could not park either) is signalled by glibc, any other one green.
 int pthread_cond_signal(pthread_cond_t* c) {
-  if (!green_sync()) return REAL(pthread_cond_signal)(c);
+  if (!green_sync() && (!green_wake() || gs::cond_has_native_waiters(c))) return REAL(pthread_cond_signal)(c);
   return gs::cond_signal(c);
 }
 
 int pthread_cond_broadcast(pthread_cond_t* c) {
-  if (!green_sync()) return REAL(pthread_cond_broadcast)(c);
+  if (!green_sync() && (!green_wake() || gs::cond_has_native_waiters(c))) return REAL(pthread_cond_broadcast)(c);
   return gs::cond_broadcast(c);
 }
 
@@ -171,7 +185,8 @@ int sem_clockwait(sem_t* s, clockid_t clock, const struct timespec* abstime) {
   return gs::sem_wait(s, gs::deadline_from(clock, abstime));
 }
 int sem_post(sem_t* s) {
-  if (!green_sync()) return REAL(sem_post)(s);
+  // Green sem_post also futex-wakes glibc's waiters (same word, same flag).
+  if (!green_wake()) return REAL(sem_post)(s);
   return gs::sem_post(s);
 }
 
@@ -207,10 +222,10 @@ long syscall(long nr, ...) {
   long a[6];
   for (long& x : a) x = va_arg(ap, long);
   va_end(ap);
-  if (nr == SYS_futex && green_sync()) {
+  if (nr == SYS_futex && green_wake()) {
     auto* addr = reinterpret_cast<uint32_t*>(a[0]);
     int op = static_cast<int>(a[1]) & FUTEX_CMD_MASK;
-    if (op == FUTEX_WAIT || op == FUTEX_WAIT_BITSET) {
+    if ((op == FUTEX_WAIT || op == FUTEX_WAIT_BITSET) && green_sync()) {
       auto* ts = reinterpret_cast<const struct timespec*>(a[3]);
       gs::Deadline dl = gs::kForever;
       if (ts) {

@@ -77,7 +77,6 @@ void run_key_destructors(GreenPthread* r) {
 }
 
 void finish(GreenPthread* r) {
-  run_key_destructors(r);
   bool detached = r->detached;
   r->finished = true;
   unpark_all(&r->finished);
@@ -132,7 +131,11 @@ int create(pthread_t* out, const pthread_attr_t* attr, void* (*fn)(void*), void*
       } catch (const GreenExit& e) {
         r->retval = e.value;
       }
+      // Destructors still run as this green pthread: what they get and set
+      // through their keys is its own (a set value means another round).
+      run_key_destructors(r);
       p->pthread = nullptr;
+      p->name = nullptr;  // the record may be freed by finish
       finish(r);
     }
     GreenPthread* r;

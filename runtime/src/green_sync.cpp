@@ -129,6 +129,13 @@ int mutex_unlock(pthread_mutex_t* m) {
   return 0;
 }
 
+void mutex_unlocked_natively(pthread_mutex_t* m) {
+  // A green waiter parks only after setting the word to 2 and seeing it
+  // still 2 under the bucket lock, so one that glibc's unlock missed is in
+  // the lot by now, and one that is not yet there will see the change.
+  if (greenable(m)) unpark_one(&m->__data.__lock);
+}
+
 // A condition variable is a sequence word (the first 4 bytes of glibc's
 // object, free for us since glibc never sees a green cond) plus glibc's own
 // clock bit in __wrefs, set by pthread_cond_init from the condattr.
@@ -153,6 +160,11 @@ int cond_wait(pthread_cond_t* c, pthread_mutex_t* m, const struct timespec* abst
   return cond_clockwait(c, m, cond_clock(c), abstime);
 }
 
+bool cond_has_native_waiters(const pthread_cond_t* c) {
+  // glibc counts its waiters in __wrefs above the three flag bits.
+  return (std::atomic_ref<unsigned>(const_cast<pthread_cond_t*>(c)->__data.__wrefs).load() >> 3) != 0;
+}
+
 int cond_signal(pthread_cond_t* c) {
   cond_seq(c).fetch_add(1, std::memory_order_release);
   unpark_one(&c->__data.__wseq);
@@ -174,7 +186,9 @@ std::atomic_ref<unsigned> rw_state(pthread_rwlock_t* rw) { return word(rw->__dat
 
 int rwlock_rdlock(pthread_rwlock_t* rw, Deadline dl, bool try_only) {
   auto st = rw_state(rw);
-  if (static_cast<uint32_t>(rw->__data.__cur_writer) == owner_id() && (st.load() & kWriter)) return EDEADLK;
+  // The try variants only say busy (as glibc's do).
+  if (static_cast<uint32_t>(rw->__data.__cur_writer) == owner_id() && (st.load() & kWriter))
+    return try_only ? EBUSY : EDEADLK;
   for (;;) {
     unsigned s = st.load(std::memory_order_relaxed);
     if (!(s & kWriter)) {
@@ -192,7 +206,7 @@ int rwlock_rdlock(pthread_rwlock_t* rw, Deadline dl, bool try_only) {
 int rwlock_wrlock(pthread_rwlock_t* rw, Deadline dl, bool try_only) {
   auto st = rw_state(rw);
   uint32_t me = owner_id();
-  if (static_cast<uint32_t>(rw->__data.__cur_writer) == me && (st.load() & kWriter)) return EDEADLK;
+  if (static_cast<uint32_t>(rw->__data.__cur_writer) == me && (st.load() & kWriter)) return try_only ? EBUSY : EDEADLK;
   for (;;) {
     unsigned s = 0;
     if (st.compare_exchange_strong(s, kWriter, std::memory_order_acquire)) {
@@ -303,10 +317,25 @@ int barrier_wait(pthread_barrier_t* b) {
   return 0;
 }
 
+// Spinlocks keep glibc's encoding, which pthread_spin_init (not hooked)
+// writes: on x86 free is 1 and held is any value <= 0 (glibc's lock is a
+// locked decrement); elsewhere free is 0 and held 1.
+namespace {
+#if defined(__x86_64__) || defined(__i386__)
+constexpr int kSpinFree = 1;
+constexpr int kSpinHeld = 0;
+bool was_free(int v) { return v > 0; }
+#else
+constexpr int kSpinFree = 0;
+constexpr int kSpinHeld = 1;
+bool was_free(int v) { return v == 0; }
+#endif
+}  // namespace
+
 int spin_lock(pthread_spinlock_t* s) {
   auto w = word(*s);
   for (;;) {
-    if (w.exchange(1, std::memory_order_acquire) == 0) return 0;
+    if (was_free(w.exchange(kSpinHeld, std::memory_order_acquire))) return 0;
     // On one OS thread the holder can only be another green thread that is
     // waiting for its turn: spinning would never end, so let it run.
     if (Scheduler* sch = Scheduler::current_if_any(); sch && sch->others_ready()) {
@@ -317,10 +346,12 @@ int spin_lock(pthread_spinlock_t* s) {
   }
 }
 
-int spin_trylock(pthread_spinlock_t* s) { return word(*s).exchange(1, std::memory_order_acquire) == 0 ? 0 : EBUSY; }
+int spin_trylock(pthread_spinlock_t* s) {
+  return was_free(word(*s).exchange(kSpinHeld, std::memory_order_acquire)) ? 0 : EBUSY;
+}
 
 int spin_unlock(pthread_spinlock_t* s) {
-  word(*s).store(0, std::memory_order_release);
+  word(*s).store(kSpinFree, std::memory_order_release);
   return 0;
 }
 

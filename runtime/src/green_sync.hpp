@@ -35,6 +35,10 @@ uint32_t owner_id() noexcept;
 int mutex_lock(pthread_mutex_t* m, Deadline dl = kForever);
 int mutex_trylock(pthread_mutex_t* m);
 int mutex_unlock(pthread_mutex_t* m);
+// After glibc's own unlock of m by a caller that cannot park (a
+// runtime-internal OS thread, e.g. an offload worker): glibc woke only
+// kernel futex waiters, so wake a green thread parked on m, if any.
+void mutex_unlocked_natively(pthread_mutex_t* m);
 
 // Condition variables: 0, ETIMEDOUT, or the mutex's error. A cond's clock
 // (pthread_condattr_setclock) applies to `abstime`.
@@ -42,6 +46,9 @@ int cond_wait(pthread_cond_t* c, pthread_mutex_t* m, const struct timespec* abst
 int cond_clockwait(pthread_cond_t* c, pthread_mutex_t* m, clockid_t clock, const struct timespec* abstime);
 int cond_signal(pthread_cond_t* c);
 int cond_broadcast(pthread_cond_t* c);
+// Some OS thread waits on c in glibc's own wait (a caller that could not
+// park): such a cond is glibc's, and only glibc's signal reaches it.
+bool cond_has_native_waiters(const pthread_cond_t* c);
 
 // Reader-writer locks (reader preference, like glibc's default).
 int rwlock_rdlock(pthread_rwlock_t* rw, Deadline dl = kForever, bool try_only = false);

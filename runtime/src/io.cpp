@@ -254,10 +254,10 @@ int poll(struct pollfd* fds, nfds_t nfds, deadline dl) {
     if (ready != 0) return static_cast<int>(sys::to_errno(ready));
     if (dl.is_set() && std::chrono::steady_clock::now() >= dl.when()) return 0;
     if (nfds == 0) {
-      if (dl.is_set()) {
-        detail::park_until(dl.when());
-      } else {
-        detail::park_until(std::chrono::steady_clock::time_point::max());
+      detail::park_until(dl.is_set() ? dl.when() : std::chrono::steady_clock::time_point::max());
+      if (detail::InterruptibleWait* iw = detail::current_interruptible(); iw && iw->interrupted()) {
+        errno = EINTR;
+        return -1;
       }
       continue;
     }
@@ -278,13 +278,15 @@ int poll(struct pollfd* fds, nfds_t nfds, deadline dl) {
         if (fds[i].fd >= 0 && ops[i].done) return true;
       return false;
     };
+    detail::InterruptibleWait* iw = detail::current_interruptible();
+    auto interrupted = [&] { return iw && iw->interrupted(); };
     if (!any_done()) {
       boost::fibers::context* self = boost::fibers::context::active();
       for (auto& op : ops) op.waiter = self;
       if (dl.is_set()) {
         detail::park_until(dl.when());
       } else {
-        while (!any_done()) detail::park();
+        while (!any_done() && !interrupted()) detail::park();
       }
       for (auto& op : ops) op.waiter = nullptr;
     }
@@ -305,6 +307,10 @@ int poll(struct pollfd* fds, nfds_t nfds, deadline dl) {
         ops[i].waiter = nullptr;
       }
       if (fds[i].fd >= 0) r.finish(ops[i]);
+    }
+    if (interrupted()) {
+      errno = EINTR;
+      return -1;
     }
   }
 }

@@ -170,7 +170,18 @@ void Reactor::finish(Op& op) {
 }
 
 void Reactor::flush() {
-  submit();
+  // With GETEVENTS the same enter also runs the completions this thread's
+  // deferred task work holds (DEFER_TASKRUN), so a green thread that another
+  // one's write just made ready is seen without an extra enter.
+  for (;;) {
+    int r = io_uring_submit_and_get_events(&ring_);
+    if (r >= 0 || r == -EINTR) break;
+    if (r != -EBUSY && r != -EAGAIN) {
+      submit();  // reports the error
+      break;
+    }
+    reap();
+  }
   reap();
 }
 
@@ -193,18 +204,26 @@ int32_t Reactor::run(Op& op, io_uring_sqe* s, const io::deadline& dl) {
     io_uring_prep_link_timeout(t, &ts, IORING_TIMEOUT_ABS);
     io_uring_sqe_set_data64(t, kIgnore);
   }
-  // Submit at once: an op that completes inline (data already there, room
-  // in the pipe) returns without a switch, as the libc call would.
-  flush();
+  // When no other green thread is ready, submit at once: an op that
+  // completes inline (data already there, room in the pipe) then returns
+  // without a switch, as the libc call would. When others are ready, leave
+  // the SQE queued and let them run: the next enter (theirs, or the
+  // scheduler's) submits it together with theirs. Measured on the pipe
+  // ping-pong: 4 enters per round trip become 2.
+  if (!sched_.others_ready()) flush();
+  InterruptibleWait* iw = current_interruptible();
   if (!op.done) {
+    if (iw) iw->set_op(&op);
     op.waiter = boost::fibers::context::active();
     do park();
     while (!op.done);
     op.waiter = nullptr;
+    if (iw) iw->set_op(nullptr);
   }
   finish(op);
 
   int32_t res = op.res;
+  if (iw && iw->interrupted() && res == -ECANCELED) return -EINTR;
   if (op.fd_closed && (res == -ECANCELED || res == -EINTR || res == -EBADF)) return -EBADF;
   if (dl.is_set() && (res == -ECANCELED || res == -EINTR || res == -ETIME) &&
       std::chrono::steady_clock::now() >= dl.when())
@@ -230,6 +249,13 @@ void Reactor::wait(std::chrono::steady_clock::time_point until) {
   // EINTR (a signal handler ran) and ETIME (the timer is due) both just
   // return to the dispatcher, which re-evaluates what is ready.
   reap();
+  sched_.check_signals();
+}
+
+void Reactor::cancel_op(Op& op) {
+  io_uring_sqe* s = sqe();
+  io_uring_prep_cancel64(s, reinterpret_cast<uint64_t>(&op), 0);
+  io_uring_sqe_set_data64(s, kIgnore);
 }
 
 void Reactor::notify() {

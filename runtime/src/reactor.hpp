@@ -68,6 +68,8 @@ class Reactor {
   // Cancels every op in flight on fd and returns once their completions have
   // been reaped; the waiting green threads see EBADF. Called before close().
   void cancel_fd(int fd);
+  // Asks the kernel to cancel one op (its completion still arrives).
+  void cancel_op(Op& op);
 
   unsigned inflight() const { return inflight_count_; }
 

@@ -121,11 +121,62 @@ void Scheduler::report_deadlock_if_stuck() noexcept {
   abort();
 }
 
+void Scheduler::add_interruptible(InterruptibleWait* w) noexcept {
+  w->prev_ = interruptible_tail_;
+  w->next_ = nullptr;
+  if (interruptible_tail_) {
+    interruptible_tail_->next_ = w;
+  } else {
+    interruptible_ = w;
+  }
+  interruptible_tail_ = w;
+}
+
+void Scheduler::remove_interruptible(InterruptibleWait* w) noexcept {
+  if (w->prev_) {
+    w->prev_->next_ = w->next_;
+  } else {
+    interruptible_ = w->next_;
+  }
+  if (w->next_) {
+    w->next_->prev_ = w->prev_;
+  } else {
+    interruptible_tail_ = w->prev_;
+  }
+  w->prev_ = w->next_ = nullptr;
+}
+
+void Scheduler::interrupt_one(bool restartable) noexcept {
+  InterruptibleWait* pick = nullptr;
+  for (InterruptibleWait* w = interruptible_; w; w = w->next_) {
+    if (w->interrupted_ || (restartable && w->restart_ == Restart::unless_sa_restart)) continue;
+    if (w->main_) {
+      pick = w;
+      break;
+    }
+    if (!pick) pick = w;
+  }
+  if (!pick) return;
+  pick->interrupted_ = true;
+  if (pick->op_ && !pick->op_->done) {
+    reactor_.cancel_op(*pick->op_);  // its completion (-ECANCELED) wakes it
+  } else {
+    auto* ctx = static_cast<boost::fibers::context*>(pick->ctx_);
+    if (!ctx->ready_is_linked()) ctx->get_scheduler()->schedule(ctx);
+  }
+}
+
 void Scheduler::awakened(boost::fibers::context* ctx, GreenProps&) noexcept {
   ctx->ready_link(ready_);
 }
 
+void Scheduler::check_signals() noexcept {
+  bool restartable;
+  if (take_signal(&restartable)) interrupt_one(restartable);
+}
+
 boost::fibers::context* Scheduler::pick_next() noexcept {
+  check_signals();
   // The single place that decides who runs next (FIFO for now).
   if (ready_.empty()) return nullptr;
   boost::fibers::context* ctx = &ready_.front();

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 
+#include "interrupt.hpp"
 #include "reactor.hpp"
 
 namespace greenring::detail {
@@ -37,6 +38,7 @@ struct GreenProps : boost::fibers::fiber_properties {
   void* pthread = nullptr;  // the green pthread record, in threads mode green
   const char* name = nullptr;  // set by pthread_setname_np (owned by the record)
   WaitReason waiting;      // what it is parked on in the parking lot, if anything
+  InterruptibleWait* interruptible = nullptr;  // set while parked in an interruptible call
   Scheduler* owner;
   GreenProps* prev = nullptr;  // the scheduler's list of live contexts
   GreenProps* next = nullptr;
@@ -76,6 +78,16 @@ class Scheduler final : public boost::fibers::algo::algorithm_with_properties<Gr
   // or offload job is pending, nothing can ever wake them: report and abort.
   static void enable_deadlock_report() noexcept;
 
+  // Signals (see interrupt.hpp): the reactor calls this when a handler ran
+  // while it slept.
+  void interrupt_one(bool restartable) noexcept;
+  // At every switch: a handler that ran since the last look interrupts one
+  // parked green thread (the main context first), as Linux would have
+  // interrupted the blocked main thread.
+  void check_signals() noexcept;
+  void add_interruptible(InterruptibleWait* w) noexcept;
+  void remove_interruptible(InterruptibleWait* w) noexcept;
+
  private:
   void report_deadlock_if_stuck() noexcept;
 
@@ -83,6 +95,8 @@ class Scheduler final : public boost::fibers::algo::algorithm_with_properties<Gr
   Reactor reactor_;
   unsigned offloads_ = 0;
   GreenProps* live_ = nullptr;
+  InterruptibleWait* interruptible_ = nullptr;  // oldest first
+  InterruptibleWait* interruptible_tail_ = nullptr;
 };
 
 // Records what the calling green thread is about to wait on (or, with {},

@@ -1,4 +1,8 @@
-// StackPool: mapping, guard pages, canaries, the overflow report.
+// StackPool: stacks are carved from slabs, [guard page][stack] each, and
+// kept on per-size free lists. On kernels with MADV_GUARD_INSTALL (6.13+)
+// every stack gets a guard page at no mapping cost; elsewhere guard pages
+// come from mprotect, which splits the mapping, so only the first
+// kGuardBudget stacks get one and the rest carry a canary word instead.
 #include "stack_pool.hpp"
 
 #include <signal.h>
@@ -14,12 +18,17 @@
 #include "config.hpp"
 #include "sys.hpp"
 
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#endif
+
 namespace greenring::detail {
 namespace {
 
 constexpr std::size_t kPage = 4096;
-constexpr std::size_t kGuardBudget = 16384;  // 2 mappings each; max_map_count is 65530
-constexpr std::size_t kSlab = 32;             // unguarded stacks mapped together
+constexpr std::size_t kGuardBudget = 16384;  // mprotect guards: 2 mappings each; max_map_count is 65530
+constexpr std::size_t kSlab = 32;             // stacks mapped together
+constexpr std::size_t kMaxSlabs = 1 << 16;
 constexpr uint64_t kCanary = 0x6772656e72696e67ULL;  // "grenring"
 constexpr std::size_t kAltStack = 64 * 1024;
 
@@ -28,24 +37,32 @@ struct SizeClass {
   std::vector<void*> free;  // stack bases (lowest usable address)
 };
 
+// Read without a lock by the SIGSEGV handler: append-only.
+struct Slab {
+  std::atomic<uintptr_t> base{0};
+  std::atomic<std::size_t> stride{0};
+};
+
 sys::Mutex mu;
 std::vector<SizeClass>* classes;  // never destroyed: stacks outlive static destructors
 std::atomic<std::size_t> mapped{0};
+Slab slabs[kMaxSlabs];
+std::atomic<std::size_t> slab_count{0};
+std::size_t mprotect_guards = 0;
+// 1: MADV_GUARD_INSTALL works; 0: it does not; -1: not tried yet.
+int madvise_guards = -1;
+// Every stack handed out so far is guarded: no canaries needed.
+std::atomic<bool> all_guarded{true};
 
-// Guard pages, append-only, read without a lock by the SIGSEGV handler.
-std::atomic<uintptr_t> guards[kGuardBudget];
-std::atomic<std::size_t> guard_count{0};
-std::atomic<std::size_t> guard_stack_size{0};
+thread_local boost::context::stack_context last_stack{};
 
 struct sigaction previous_segv;
 std::atomic<bool> handler_installed{false};
 
-thread_local boost::context::stack_context last_stack{};
-
 std::size_t round_up(std::size_t n) { return (n + kPage - 1) & ~(kPage - 1); }
 
 [[noreturn]] void overflow_report(std::size_t size, const char* how) {
-  char msg[256];
+  char msg[320];
   snprintf(msg, sizeof msg,
            "greenring: stack overflow in a green thread (%zu KiB stack, %s); raise "
            "GREENRING_STACK_SIZE (now %zu), e.g. GREENRING_STACK_SIZE=%zu",
@@ -58,10 +75,12 @@ std::size_t round_up(std::size_t n) { return (n + kPage - 1) & ~(kPage - 1); }
 
 void on_segv(int sig, siginfo_t* info, void* uctx) {
   auto addr = reinterpret_cast<uintptr_t>(info->si_addr);
-  std::size_t n = guard_count.load(std::memory_order_acquire);
+  std::size_t n = slab_count.load(std::memory_order_acquire);
   for (std::size_t i = 0; i < n; ++i) {
-    uintptr_t g = guards[i].load(std::memory_order_relaxed);
-    if (addr >= g && addr < g + kPage) overflow_report(guard_stack_size.load(), "guard page hit");
+    uintptr_t base = slabs[i].base.load(std::memory_order_relaxed);
+    std::size_t stride = slabs[i].stride.load(std::memory_order_relaxed);
+    if (addr >= base && addr < base + stride * kSlab && (addr - base) % stride < kPage)
+      overflow_report(stride - kPage, "guard page hit");
   }
   // Not ours: hand it to whoever had SIGSEGV before, or die the default way.
   if (previous_segv.sa_flags & SA_SIGINFO) {
@@ -72,9 +91,26 @@ void on_segv(int sig, siginfo_t* info, void* uctx) {
   signal(SIGSEGV, SIG_DFL);  // returning re-executes the fault, now fatal
 }
 
-void* map_or_die(std::size_t len) {
-  void* p = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
-                 -1, 0);
+bool guard(char* page) {
+  if (madvise_guards != 0) {
+    if (madvise(page, kPage, MADV_GUARD_INSTALL) == 0) {
+      madvise_guards = 1;
+      return true;
+    }
+    madvise_guards = 0;
+  }
+  if (mprotect_guards < kGuardBudget && mprotect(page, kPage, PROT_NONE) == 0) {
+    ++mprotect_guards;
+    return true;
+  }
+  return false;
+}
+
+// Maps kSlab new stacks of c.size bytes into c.free; called with mu held.
+void grow(SizeClass& c) {
+  std::size_t stride = c.size + kPage;
+  std::size_t len = stride * kSlab;
+  void* p = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
   if (p == MAP_FAILED) {
     char msg[160];
     snprintf(msg, sizeof msg, "greenring: cannot map %zu KiB for green-thread stacks: %s", len / 1024,
@@ -83,25 +119,18 @@ void* map_or_die(std::size_t len) {
   }
   // Huge pages would turn every touched stack into 2 MiB of RSS.
   madvise(p, len, MADV_NOHUGEPAGE);
-  return p;
-}
-
-// Maps new stacks of `size` bytes into c.free; called with mu held.
-void grow(SizeClass& c) {
-  std::size_t g = guard_count.load(std::memory_order_relaxed);
-  if (g < kGuardBudget && (g == 0 || guard_stack_size.load() == c.size)) {
-    // One mapping per guarded stack: [guard page][stack].
-    char* base = static_cast<char*>(map_or_die(c.size + kPage));
-    mprotect(base, kPage, PROT_NONE);
-    guard_stack_size.store(c.size);
-    guards[g].store(reinterpret_cast<uintptr_t>(base), std::memory_order_relaxed);
-    guard_count.store(g + 1, std::memory_order_release);
-    c.free.push_back(base + kPage);
-    mapped.fetch_add(1);
-    return;
+  auto* base = static_cast<char*>(p);
+  for (std::size_t i = kSlab; i-- > 0;) {
+    char* g = base + i * stride;
+    if (!guard(g)) all_guarded.store(false, std::memory_order_relaxed);
+    c.free.push_back(g + kPage);
   }
-  char* base = static_cast<char*>(map_or_die(c.size * kSlab));
-  for (std::size_t i = 0; i < kSlab; ++i) c.free.push_back(base + i * c.size);
+  std::size_t n = slab_count.load(std::memory_order_relaxed);
+  if (n < kMaxSlabs) {
+    slabs[n].base.store(reinterpret_cast<uintptr_t>(base), std::memory_order_relaxed);
+    slabs[n].stride.store(stride, std::memory_order_relaxed);
+    slab_count.store(n + 1, std::memory_order_release);
+  }
   mapped.fetch_add(kSlab);
 }
 
@@ -126,9 +155,10 @@ boost::context::stack_context StackPool::allocate(std::size_t size) {
     base = c->free.back();
     c->free.pop_back();
   }
-  // The canary sits at the lowest usable word: the last thing an overflow
-  // overwrites before it leaves the stack.
-  *static_cast<uint64_t*>(base) = kCanary;
+  // Without guard pages a canary at the lowest word is the last thing an
+  // overflow overwrites. With them, no write: touching the bottom page
+  // would cost a page of RSS per green thread.
+  if (!all_guarded.load(std::memory_order_relaxed)) *static_cast<uint64_t*>(base) = kCanary;
   boost::context::stack_context sc;
   sc.size = size;
   sc.sp = static_cast<char*>(base) + size;
@@ -138,7 +168,7 @@ boost::context::stack_context StackPool::allocate(std::size_t size) {
 
 void StackPool::deallocate(boost::context::stack_context& sc) noexcept {
   void* base = static_cast<char*>(sc.sp) - sc.size;
-  if (*static_cast<uint64_t*>(base) != kCanary)
+  if (!all_guarded.load(std::memory_order_relaxed) && *static_cast<uint64_t*>(base) != kCanary)
     overflow_report(sc.size, "canary overwritten, found when the green thread ended");
   sys::LockGuard lock(mu);
   for (auto& k : *classes)
