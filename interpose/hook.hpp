@@ -38,6 +38,16 @@ inline io::deadline timeout_deadline(int64_t ns, int err) {
 inline io::deadline recv_deadline(int fd) { return timeout_deadline(fds().recv_timeout(fd), EAGAIN); }
 inline io::deadline send_deadline(int fd, int err = EAGAIN) { return timeout_deadline(fds().send_timeout(fd), err); }
 
+// SA_RESTART restarts a socket call only when the socket has no timeout in
+// that direction; with SO_RCVTIMEO (input) or SO_SNDTIMEO (output) set the
+// call fails with EINTR whatever the handler's flags (signal(7)).
+inline detail::Restart recv_restart(int fd) {
+  return fds().recv_timeout(fd) > 0 ? detail::Restart::never : detail::Restart::unless_sa_restart;
+}
+inline detail::Restart send_restart(int fd) {
+  return fds().send_timeout(fd) > 0 ? detail::Restart::never : detail::Restart::unless_sa_restart;
+}
+
 // True once the application installed a signal handler (signal.cpp).
 bool signal_handlers_wrapped() noexcept;
 

@@ -27,7 +27,7 @@ extern "C" {
 
 ssize_t read(int fd, void* buf, size_t n) {
   if (!gi::green(fd)) return REAL(read)(fd, buf, n);
-  gi::MaybeInterruptible intr_(greenring::detail::Restart::unless_sa_restart);
+  gi::MaybeInterruptible intr_(gi::recv_restart(fd));
   return io::read(fd, buf, n, gi::recv_deadline(fd));
 }
 ssize_t __read(int fd, void* buf, size_t n) { return read(fd, buf, n); }
@@ -38,20 +38,20 @@ ssize_t __read_chk(int fd, void* buf, size_t n, size_t buflen) {
 
 ssize_t write(int fd, const void* buf, size_t n) {
   if (!gi::green(fd)) return REAL(write)(fd, buf, n);
-  gi::MaybeInterruptible intr_(greenring::detail::Restart::unless_sa_restart);
+  gi::MaybeInterruptible intr_(gi::send_restart(fd));
   return io::write(fd, buf, n, gi::send_deadline(fd));
 }
 ssize_t __write(int fd, const void* buf, size_t n) { return write(fd, buf, n); }
 
 ssize_t readv(int fd, const struct iovec* iov, int n) {
   if (!gi::green(fd)) return REAL(readv)(fd, iov, n);
-  gi::MaybeInterruptible intr_(greenring::detail::Restart::unless_sa_restart);
+  gi::MaybeInterruptible intr_(gi::recv_restart(fd));
   return io::readv(fd, iov, n, gi::recv_deadline(fd));
 }
 
 ssize_t writev(int fd, const struct iovec* iov, int n) {
   if (!gi::green(fd)) return REAL(writev)(fd, iov, n);
-  gi::MaybeInterruptible intr_(greenring::detail::Restart::unless_sa_restart);
+  gi::MaybeInterruptible intr_(gi::send_restart(fd));
   return io::writev(fd, iov, n, gi::send_deadline(fd));
 }
 

@@ -2,7 +2,8 @@
 // no hook: the runtime's pthread_atfork handler gives the child a fresh ring
 // and offload pool.) A wait for one child parks on a pidfd; a wait for any
 // child, and system(), run on the offload pool while the caller is parked.
-// system()'s shell gets the caller's signal mask, not the worker's.
+// system()'s shell gets the caller's signal mask, not the worker's. A signal
+// handler interrupts the pidfd wait (EINTR), not an offloaded one.
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -19,14 +20,26 @@ namespace io = greenring::io;
 
 namespace {
 
-// Parks until child `pid` has changed state (or cannot be watched: then the
-// caller falls back to the offload pool). True if it parked.
-bool park_on_child(pid_t pid) {
+enum class Parked { no, yes, interrupted };
+
+// Parks until the process behind pidfd exits. A signal handler interrupts
+// the wait as it interrupts waitpid (unless SA_RESTART): then errno = EINTR.
+Parked park_on_pidfd(int pidfd) {
+  gi::MaybeInterruptible intr(greenring::detail::Restart::unless_sa_restart);
+  if (io::wait_readable(pidfd) != 0 && errno == EINTR) return Parked::interrupted;
+  return Parked::yes;
+}
+
+// Parks until child `pid` has changed state; Parked::no when it cannot be
+// watched (then the caller falls back to the offload pool).
+Parked park_on_child(pid_t pid) {
   long pidfd = greenring::sys::raw(SYS_pidfd_open, pid, 0);
-  if (pidfd < 0) return false;
-  io::wait_readable(static_cast<int>(pidfd));
+  if (pidfd < 0) return Parked::no;
+  Parked p = park_on_pidfd(static_cast<int>(pidfd));
+  int err = errno;
   greenring::sys::close(static_cast<int>(pidfd));
-  return true;
+  errno = err;
+  return p;
 }
 
 // The common shape: try without blocking; if nothing is there yet, wait for
@@ -39,7 +52,9 @@ auto wait_green(pid_t pid, bool exits_only, Try&& try_now, Blocking&& blocking) 
   for (;;) {
     auto r = try_now();
     if (r != 0) return r;  // a child, or an error such as ECHILD
-    if (pid <= 0 || !exits_only || !park_on_child(pid)) {
+    Parked p = pid > 0 && exits_only ? park_on_child(pid) : Parked::no;
+    if (p == Parked::interrupted) return -1;
+    if (p == Parked::no) {
       int err = 0;
       auto v = greenring::offload([&] {
         auto x = blocking();
@@ -81,11 +96,10 @@ int waitid(idtype_t type, id_t id, siginfo_t* info, int options) {
     out->si_pid = 0;
     int r = REAL(waitid)(type, id, out, options | WNOHANG);
     if (r != 0 || out->si_pid != 0) return r;
-    if (type == P_PIDFD && exits_only) {
-      io::wait_readable(static_cast<int>(id));
-      continue;
-    }
-    if (pid > 0 && exits_only && park_on_child(pid)) continue;
+    Parked p = Parked::no;
+    if (exits_only) p = type == P_PIDFD ? park_on_pidfd(static_cast<int>(id)) : pid > 0 ? park_on_child(pid) : p;
+    if (p == Parked::interrupted) return -1;
+    if (p == Parked::yes) continue;
     int err = 0;
     int v = greenring::offload([&] {
       int x = REAL(waitid)(type, id, info, options);

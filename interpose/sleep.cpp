@@ -86,8 +86,8 @@ int clock_nanosleep(clockid_t clock, int flags, const struct timespec* req, stru
 unsigned int sleep(unsigned int seconds_) {
   if (!gi::can_park()) return REAL(sleep)(seconds_);
   nanoseconds left;
-  if (park_for(seconds(seconds_), &left) == EINTR)  // the unslept seconds, rounded up
-    return static_cast<unsigned>((left.count() + 999'999'999) / 1'000'000'000);
+  if (park_for(seconds(seconds_), &left) == EINTR)  // the unslept seconds, truncated as glibc does
+    return static_cast<unsigned>(left.count() / 1'000'000'000);
   return 0;
 }
 

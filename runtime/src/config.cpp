@@ -1,7 +1,6 @@
-// Config: environment parsing and validation.
+// Config: environment parsing and validation, with the launcher's table.
 #include "config.hpp"
 
-#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -12,30 +11,35 @@
 namespace greenring::detail {
 namespace {
 
-
-[[noreturn]] void bad(const char* name, const char* value) {
+const char* get(const char* name) {
+  const char* v = getenv(name);
+  if (!v || !*v) return nullptr;
   char msg[512] = "greenring: ";
-  envspec::check(name, value, msg + 11, sizeof msg - 11);
-  sys::die_line(msg);
+  if (!envspec::check(name, v, msg + 11, sizeof msg - 11)) sys::die_line(msg);
+  return v;
+}
+
+template <class E>
+E pick(const char* v, std::initializer_list<const char*> names) {
+  int i = 0;
+  for (const char* n : names) {
+    if (strcmp(v, n) == 0) return static_cast<E>(i);
+    ++i;
+  }
+  return static_cast<E>(0);  // unreachable: get() validated v
 }
 
 Config load() {
   Config c;
-  if (const char* v = getenv("GREENRING_STACK_SIZE"); v && *v) {
-    auto n = envspec::parse_stack_size(v);
-    if (!n) bad("GREENRING_STACK_SIZE", v);
-    c.stack_size = static_cast<std::size_t>(*n);
-  }
-  if (const char* v = getenv("GREENRING_LOG"); v && *v) {
-    static const char* names[] = {"error", "warn", "info", "debug", "trace"};
-    bool ok = false;
-    for (int i = 0; i < 5; ++i)
-      if (strcmp(v, names[i]) == 0) {
-        c.log = static_cast<LogLevel>(i);
-        ok = true;
-      }
-    if (!ok) bad("GREENRING_LOG", v);
-  }
+  if (const char* v = get("GREENRING_STACK_SIZE")) c.stack_size = static_cast<std::size_t>(*envspec::parse_stack_size(v));
+  if (const char* v = get("GREENRING_LOG")) c.log = pick<LogLevel>(v, {"error", "warn", "info", "debug", "trace"});
+  if (const char* v = get("GREENRING_SCHED")) c.sched = pick<SchedKind>(v, {"fifo", "random", "pct"});
+  if (const char* v = get("GREENRING_SEED")) c.seed = strtoull(v, nullptr, 10);
+  if (const char* v = get("GREENRING_DEPTH")) c.depth = static_cast<unsigned>(strtoul(v, nullptr, 10));
+  if (const char* v = get("GREENRING_TRACE")) c.trace = v;
+  if (const char* v = get("GREENRING_STATS")) c.stats = strcmp(v, "1") == 0;
+  if (const char* v = get("GREENRING_BLOCK_MS")) c.block_ms = static_cast<unsigned>(strtoul(v, nullptr, 10));
+  if (const char* v = get("GREENRING_STRICT")) c.strict = strcmp(v, "1") == 0;
   return c;
 }
 

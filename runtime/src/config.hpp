@@ -5,17 +5,24 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <optional>
 #include <string>
 
 namespace greenring::detail {
 
 enum class LogLevel { error, warn, info, debug, trace };
+enum class SchedKind { fifo, random, pct };
 
 struct Config {
   std::size_t stack_size = 256 * 1024;
   LogLevel log = LogLevel::warn;
   unsigned offload_threads = 4;
+  SchedKind sched = SchedKind::fifo;
+  uint64_t seed = 0;
+  unsigned depth = 3;
+  std::string trace;       // GREENRING_TRACE: where this process writes its trace
+  bool stats = false;      // GREENRING_STATS=1
+  unsigned block_ms = 0;   // GREENRING_BLOCK_MS: watchdog threshold, 0 = off
+  bool strict = false;     // GREENRING_STRICT=1: every yield is an error
 };
 
 const Config& config();

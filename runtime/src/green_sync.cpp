@@ -6,6 +6,7 @@
 
 #include <sys/syscall.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <climits>
@@ -59,6 +60,12 @@ void release_word(std::atomic_ref<int> lw, void* addr) {
   }
 }
 
+// Under random and pct, a sync call that did not block is still a place
+// where a switch may happen (a latent yield point).
+void latent(const YieldInfo& why) {
+  if (Scheduler* s = Scheduler::current_if_any(); s && s->policy().kind() != SchedKind::fifo) s->latent_point(why);
+}
+
 long raw_futex_wake(void* addr, int n, int private_flag = FUTEX_PRIVATE_FLAG) {
   return sys::raw(SYS_futex, reinterpret_cast<long>(addr), FUTEX_WAKE | private_flag, n);
 }
@@ -97,6 +104,7 @@ int mutex_lock(pthread_mutex_t* m, Deadline dl) {
   if (r) return r;
   owner.store(static_cast<int>(me), std::memory_order_relaxed);
   m->__data.__count = 1;
+  latent({"mutex", YieldInfo::addr, reinterpret_cast<long long>(m), nullptr});
   return 0;
 }
 
@@ -126,6 +134,7 @@ int mutex_unlock(pthread_mutex_t* m) {
   }
   owner.store(0, std::memory_order_relaxed);
   release_word(lock_word(m), &m->__data.__lock);
+  latent({"mutex_unlock", YieldInfo::addr, reinterpret_cast<long long>(m), nullptr});
   return 0;
 }
 
@@ -334,14 +343,21 @@ bool was_free(int v) { return v == 0; }
 
 int spin_lock(pthread_spinlock_t* s) {
   auto w = word(*s);
-  for (;;) {
+  for (unsigned tries = 0;; ++tries) {
     if (was_free(w.exchange(kSpinHeld, std::memory_order_acquire))) return 0;
-    // On one OS thread the holder can only be another green thread that is
-    // waiting for its turn: spinning would never end, so let it run.
-    if (Scheduler* sch = Scheduler::current_if_any(); sch && sch->others_ready()) {
+    Scheduler* sch = Scheduler::current_if_any();
+    if (!sch) {
+      sys::raw(SYS_sched_yield);
+      continue;
+    }
+    // The holder is a green thread of this OS thread that is not running:
+    // ready (a yield lets it run), or asleep, parked or waiting for I/O, which
+    // only the dispatcher's timers and the reactor can end: then back off in
+    // a short sleep, so that the OS thread reaches them instead of spinning.
+    if (tries == 0 && sch->others_ready()) {
       greenring::yield();
     } else {
-      sys::raw(SYS_sched_yield);
+      greenring::sleep_for(std::chrono::microseconds(std::min(1000u, 10u << std::min(tries, 7u))));
     }
   }
 }

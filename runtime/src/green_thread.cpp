@@ -66,6 +66,7 @@ void join_state(green_thread_state* s) {
   {
     SwitchGuard keep;
     note_wait({"join", s});
+    note_yield({"join", YieldInfo::addr, reinterpret_cast<long long>(s), nullptr});
     s->fiber.join();
     note_wait({});
   }
@@ -110,13 +111,15 @@ green_thread::id green_thread::get_id() const noexcept { return s_ ? s_->id : 0;
 
 void yield() {
   detail::Scheduler::current();
+  detail::note_yield({"yield", detail::YieldInfo::none, 0, nullptr});
   detail::SwitchGuard keep;
   boost::this_fiber::yield();
 }
 
 void sleep_until(clock::time_point tp) {
   detail::Scheduler::current();
-  detail::park_until(tp);
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(tp - clock::now()).count();
+  detail::park_until(tp, {"sleep", detail::YieldInfo::ns, ns < 0 ? 0 : ns, nullptr});
 }
 
 void sleep_for(std::chrono::nanoseconds d) { sleep_until(clock::now() + d); }

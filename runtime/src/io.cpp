@@ -254,7 +254,8 @@ int poll(struct pollfd* fds, nfds_t nfds, deadline dl) {
     if (ready != 0) return static_cast<int>(sys::to_errno(ready));
     if (dl.is_set() && std::chrono::steady_clock::now() >= dl.when()) return 0;
     if (nfds == 0) {
-      detail::park_until(dl.is_set() ? dl.when() : std::chrono::steady_clock::time_point::max());
+      detail::park_until(dl.is_set() ? dl.when() : std::chrono::steady_clock::time_point::max(),
+                         {"poll", detail::YieldInfo::count, 0, nullptr});
       if (detail::InterruptibleWait* iw = detail::current_interruptible(); iw && iw->interrupted()) {
         errno = EINTR;
         return -1;
@@ -284,9 +285,9 @@ int poll(struct pollfd* fds, nfds_t nfds, deadline dl) {
       boost::fibers::context* self = boost::fibers::context::active();
       for (auto& op : ops) op.waiter = self;
       if (dl.is_set()) {
-        detail::park_until(dl.when());
+        detail::park_until(dl.when(), {"poll", detail::YieldInfo::count, static_cast<long long>(nfds), nullptr});
       } else {
-        while (!any_done() && !interrupted()) detail::park();
+        while (!any_done() && !interrupted()) detail::park({"poll", detail::YieldInfo::count, static_cast<long long>(nfds), nullptr});
       }
       for (auto& op : ops) op.waiter = nullptr;
     }
@@ -303,7 +304,7 @@ int poll(struct pollfd* fds, nfds_t nfds, deadline dl) {
     for (nfds_t i = 0; i < nfds; ++i) {
       while (!ops[i].done) {
         ops[i].waiter = self;
-        detail::park();
+        detail::park({"poll", detail::YieldInfo::count, static_cast<long long>(nfds), nullptr});
         ops[i].waiter = nullptr;
       }
       if (fds[i].fd >= 0) r.finish(ops[i]);

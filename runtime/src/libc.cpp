@@ -24,4 +24,10 @@ int pthread_create(pthread_t* t, const pthread_attr_t* attr, void* (*fn)(void*),
   return real(t, attr, fn, arg);
 }
 
+int sigaction(int sig, const struct sigaction* act, struct sigaction* old) {
+  using Fn = int (*)(int, const struct sigaction*, struct sigaction*);
+  static const auto real = reinterpret_cast<Fn>(resolve("sigaction"));
+  return real(sig, act, old);
+}
+
 }  // namespace greenring::detail::libc

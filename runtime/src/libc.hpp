@@ -4,9 +4,11 @@
 #pragma once
 
 #include <pthread.h>
+#include <signal.h>
 
 namespace greenring::detail::libc {
 
 int pthread_create(pthread_t* t, const pthread_attr_t* attr, void* (*fn)(void*), void* arg);
+int sigaction(int sig, const struct sigaction* act, struct sigaction* old);
 
 }  // namespace greenring::detail::libc

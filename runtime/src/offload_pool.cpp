@@ -146,7 +146,7 @@ void offload_task(task& t) {
   Job j{&t, boost::fibers::context::active()};
   sched.offload_started();
   pool().submit(&j);
-  do park();
+  do park({"offload", YieldInfo::none, 0, nullptr});
   while (!j.done.load(std::memory_order_acquire));
   sched.offload_ended();
 }

@@ -107,9 +107,11 @@ Parked park_on(const void* addr, ValidateRef validate, std::chrono::steady_clock
     b.push(&w);
   }
   note_wait(why);
+  YieldInfo yi{why.what, YieldInfo::addr, reinterpret_cast<long long>(why.addr), nullptr};
   if (deadline == std::chrono::steady_clock::time_point::max()) {
-    park();
+    park(yi);
   } else {
+    note_yield(yi);
     boost::fibers::detail::spinlock unused;
     std::unique_lock<boost::fibers::detail::spinlock> lk(unused);
     SwitchGuard keep;

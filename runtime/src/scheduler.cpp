@@ -11,7 +11,9 @@
 
 #include <boost/fiber/operations.hpp>
 
+#include "config.hpp"
 #include "hook_support.hpp"
+#include "recorder.hpp"
 #include "stack_pool.hpp"
 #include "sys.hpp"
 
@@ -34,9 +36,22 @@ void child_after_fork() {
 }
 }  // namespace
 
-Scheduler::Scheduler() : reactor_(*this) {
+namespace {
+// Schedulers are numbered in creation order: the policy's random stream
+// must not depend on anything that differs between runs (such as a TID).
+std::atomic<uint64_t> schedulers_made{0};
+}  // namespace
+
+Scheduler::Scheduler() : policy_(schedulers_made.fetch_add(1)), reactor_(*this) {
   tls_scheduler = this;
   StackPool::prepare_thread();
+  Recorder::start();
+  Watchdog::start();
+  if (Watchdog::enabled()) {
+    heartbeat_.tid = sys::gettid();
+    heartbeat_.since_ns = Watchdog::now_ns();
+    Watchdog::add(&heartbeat_);
+  }
   static std::atomic<bool> fork_handler{false};
   if (!fork_handler.exchange(true)) pthread_atfork(nullptr, nullptr, child_after_fork);
 }
@@ -44,6 +59,7 @@ Scheduler::Scheduler() : reactor_(*this) {
 Scheduler::~Scheduler() {
   // The thread's main context (and its props) outlive the algorithm.
   for (GreenProps* p = live_; p; p = p->next) p->owner = nullptr;
+  if (Watchdog::enabled()) Watchdog::remove(&heartbeat_);
   tls_scheduler = nullptr;
 }
 
@@ -93,19 +109,11 @@ void Scheduler::report_deadlock_if_stuck() noexcept {
   sys::say_line(line);
   for (GreenProps* p = live_; p; p = p->next) {
     if (p->context()->is_context(boost::fibers::type::dispatcher_context)) continue;
-    char where[256] = "";
+    char where[512] = "";
     if (p->waiting.site) {
-      Dl_info info{};
-      if (dladdr(p->waiting.site, &info) && info.dli_sname) {
-        snprintf(where, sizeof where, " at %s+0x%lx (%s)", info.dli_sname,
-                 static_cast<unsigned long>(static_cast<char*>(p->waiting.site) - static_cast<char*>(info.dli_saddr)),
-                 info.dli_fname ? info.dli_fname : "?");
-      } else if (dladdr(p->waiting.site, &info) && info.dli_fname) {
-        snprintf(where, sizeof where, " at %p (%s+0x%lx)", p->waiting.site, info.dli_fname,
-                 static_cast<unsigned long>(static_cast<char*>(p->waiting.site) - static_cast<char*>(info.dli_fbase)));
-      } else {
-        snprintf(where, sizeof where, " at %p", p->waiting.site);
-      }
+      char site[480];
+      format_site(p->waiting.site, site, sizeof site);
+      snprintf(where, sizeof where, " at %s", site);
     }
     char who[64];
     if (p->name && *p->name) {
@@ -177,11 +185,26 @@ void Scheduler::check_signals() noexcept {
 
 boost::fibers::context* Scheduler::pick_next() noexcept {
   check_signals();
-  // The single place that decides who runs next (FIFO for now).
   if (ready_.empty()) return nullptr;
-  boost::fibers::context* ctx = &ready_.front();
-  ready_.pop_front();
-  return ctx;
+  boost::fibers::context* leaving = boost::fibers::context::active();
+  boost::fibers::context* next = policy_.pick(ready_, leaving);  // the one place that decides
+  if (Recorder::enabled()) Recorder::on_switch(leaving, next);
+  if (Watchdog::enabled() && next != leaving) {
+    auto* p = static_cast<GreenProps*>(next->get_properties());
+    bool idle = next->is_context(boost::fibers::type::dispatcher_context);
+    heartbeat_.since_ns.store(Watchdog::now_ns(), std::memory_order_relaxed);
+    heartbeat_.name.store(p ? p->name : nullptr, std::memory_order_relaxed);
+    heartbeat_.running.store(idle ? 0 : (p ? p->id + 1 : 1), std::memory_order_relaxed);
+    heartbeat_.switches.fetch_add(1, std::memory_order_relaxed);
+  }
+  return next;
+}
+
+void Scheduler::latent_point(const YieldInfo& why) noexcept {
+  if (!policy_.latent_yield()) return;
+  note_yield(why);
+  SwitchGuard keep;
+  boost::fibers::context::active()->yield();
 }
 
 bool Scheduler::has_ready_fibers() const noexcept { return !ready_.empty(); }
@@ -206,6 +229,7 @@ Scheduler& Scheduler::current() {
     // a context is first made ready), so it has a wait reason and is listed.
     boost::fibers::context* main = boost::fibers::context::active();
     if (!main->get_properties()) main->set_properties(new GreenProps(main, tls_scheduler));
+    if (Recorder::enabled()) Recorder::started_running(main);
   }
   return *tls_scheduler;
 }
@@ -255,14 +279,38 @@ void check_no_scope() noexcept {
 }
 }  // namespace
 
-void park() noexcept {
+void note_yield(YieldInfo why) noexcept {
+  GreenProps* p = current_props();
+  if (!p) return;
+  if (!why.site) why.site = tls_call_site;
+  p->yield = why;
+  if (p->no_yield_depth == 0 && !config().strict) return;
+  char what[128], site[512], msg[900];
+  format_yield(why, what, sizeof what);
+  format_site(why.site, site, sizeof site);
+  if (p->no_yield_depth > 0) {
+    snprintf(msg, sizeof msg,
+             "greenring: %s at %s yields inside a no-yield scope opened at %s:%d (%s): another green thread "
+             "can run in the middle of code that was meant to be atomic",
+             what, site, p->scope_file, p->scope_line, p->scope_func);
+  } else {
+    snprintf(msg, sizeof msg,
+             "greenring: %s at %s yields, and GREENRING_STRICT=1 (--strict) makes every yield an error", what, site);
+  }
+  sys::say_line(msg);
+  abort();
+}
+
+void park(const YieldInfo& why) noexcept {
   check_no_scope();
+  note_yield(why);
   SwitchGuard keep;
   boost::fibers::context::active()->suspend();
 }
 
-bool park_until(std::chrono::steady_clock::time_point tp) noexcept {
+bool park_until(std::chrono::steady_clock::time_point tp, const YieldInfo& why) noexcept {
   check_no_scope();
+  note_yield(why);
   SwitchGuard keep;
   return boost::fibers::context::active()->wait_until(tp);
 }

@@ -13,6 +13,9 @@
 #include <cstdint>
 
 #include "interrupt.hpp"
+#include "policy.hpp"
+#include "watchdog.hpp"
+#include "yield_info.hpp"
 #include "reactor.hpp"
 
 namespace greenring::detail {
@@ -39,6 +42,13 @@ struct GreenProps : boost::fibers::fiber_properties {
   const char* name = nullptr;  // set by pthread_setname_np (owned by the record)
   WaitReason waiting;      // what it is parked on in the parking lot, if anything
   InterruptibleWait* interruptible = nullptr;  // set while parked in an interruptible call
+  YieldInfo yield;            // why it last gave up the OS thread
+  double run_start = -1;      // Recorder: when its current run interval began
+  int64_t priority = INT64_MIN;  // Policy pct: unset until first seen
+  int no_yield_depth = 0;     // open no-yield scopes
+  const char* scope_file = nullptr;  // where the outermost one was opened
+  int scope_line = 0;
+  const char* scope_func = nullptr;
   Scheduler* owner;
   GreenProps* prev = nullptr;  // the scheduler's list of live contexts
   GreenProps* next = nullptr;
@@ -81,6 +91,11 @@ class Scheduler final : public boost::fibers::algo::algorithm_with_properties<Gr
   // Signals (see interrupt.hpp): the reactor calls this when a handler ran
   // while it slept.
   void interrupt_one(bool restartable) noexcept;
+  // A call completed without blocking. Under random and pct the policy may
+  // switch here anyway, so that latent yield points get exercised.
+  void latent_point(const YieldInfo& why) noexcept;
+  Policy& policy() noexcept { return policy_; }
+
   // At every switch: a handler that ran since the last look interrupts one
   // parked green thread (the main context first), as Linux would have
   // interrupted the blocked main thread.
@@ -92,6 +107,8 @@ class Scheduler final : public boost::fibers::algo::algorithm_with_properties<Gr
   void report_deadlock_if_stuck() noexcept;
 
   boost::fibers::scheduler::ready_queue_type ready_;
+  Policy policy_;
+  Heartbeat heartbeat_;
   Reactor reactor_;
   unsigned offloads_ = 0;
   GreenProps* live_ = nullptr;
@@ -122,11 +139,17 @@ GreenProps* current_props() noexcept;
 
 // Parks the calling green thread until something schedules it again. Keeps
 // the per-OS-thread state that green threads must not share across a switch
-// (errno, the C++ exception globals) with the green thread that owns it.
-void park() noexcept;
+// (errno, the C++ exception globals) with the green thread that owns it,
+// and records why it yielded (`why`).
+void park(const YieldInfo& why) noexcept;
 // The same, but the green thread also wakes when `tp` passes (Boost.Fiber's
 // sleep queue, so no kernel timer per sleeper). True if woken before tp.
-bool park_until(std::chrono::steady_clock::time_point tp) noexcept;
+bool park_until(std::chrono::steady_clock::time_point tp, const YieldInfo& why) noexcept;
+
+// Records why the calling green thread is about to yield; a yield inside a
+// no-yield scope (or any yield under GREENRING_STRICT=1) stops the program
+// here with both places named.
+void note_yield(YieldInfo why) noexcept;
 
 // Saves errno and the C++ exception state on construction and puts them back
 // on destruction: wrap every switch away from a green thread in one.

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "config.hpp"
+#include "libc.hpp"
 #include "sys.hpp"
 
 #ifndef MADV_GUARD_INSTALL
@@ -195,7 +196,7 @@ void StackPool::prepare_thread() {
     sa.sa_sigaction = on_segv;
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGSEGV, &sa, &previous_segv);
+    libc::sigaction(SIGSEGV, &sa, &previous_segv);
   }
 }
 

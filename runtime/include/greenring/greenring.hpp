@@ -4,6 +4,7 @@
 #pragma once
 
 #include <greenring/io.hpp>
+#include <greenring/no_yield.h>
 
 #include <chrono>
 #include <cstddef>

@@ -1,0 +1,100 @@
+// Policy: fifo, random and pct over Boost.Fiber's intrusive ready queue.
+#include "policy.hpp"
+
+#include <algorithm>
+
+#include "scheduler.hpp"
+
+namespace greenring::detail {
+namespace {
+// PCT needs the run's length in steps to place its change points; a run of
+// the demos and tests takes hundreds to a few thousand switches.
+constexpr uint64_t kPctSteps = 2000;
+constexpr int64_t kUnset = INT64_MIN;
+
+bool is_dispatcher(const boost::fibers::context* c) {
+  return c->is_context(boost::fibers::type::dispatcher_context);
+}
+}  // namespace
+
+Policy::Policy(uint64_t stream) : kind_(config().sched), state_(config().seed * 0x9e3779b97f4a7c15ULL + stream) {
+  if (kind_ == SchedKind::pct) {
+    changes_ = std::min<unsigned>(config().depth > 0 ? config().depth - 1 : 0, 64);
+    for (unsigned i = 0; i < changes_; ++i) change_points_[i] = 1 + next() % kPctSteps;
+  }
+}
+
+uint64_t Policy::next() noexcept {
+  uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+int64_t Policy::priority(boost::fibers::context* ctx) {
+  auto* p = static_cast<GreenProps*>(ctx->get_properties());
+  if (!p) return 0;
+  // Initial priorities are above every change-point priority (1..D-1).
+  if (p->priority == kUnset) p->priority = 64 + static_cast<int64_t>(next() % 1'000'000'000);
+  return p->priority;
+}
+
+boost::fibers::context* Policy::pick(boost::fibers::scheduler::ready_queue_type& ready,
+                                     boost::fibers::context* leaving) {
+  if (kind_ == SchedKind::fifo || ++ready.begin() == ready.end()) {
+    boost::fibers::context* c = &ready.front();
+    ready.pop_front();
+    return c;
+  }
+  ++steps_;
+  boost::fibers::context* chosen = nullptr;
+  if (kind_ == SchedKind::random) {
+    std::size_t n = 0;
+    for (auto& c : ready) (void)c, ++n;
+    std::size_t k = next() % n;
+    for (auto& c : ready)
+      if (k-- == 0) {
+        chosen = &c;
+        break;
+      }
+  } else {
+    // A change point lowers the priority of the green thread that was
+    // running at that step.
+    for (unsigned i = 0; i < changes_; ++i)
+      if (change_points_[i] == steps_ && leaving && !is_dispatcher(leaving)) {
+        if (auto* p = static_cast<GreenProps*>(leaving->get_properties())) p->priority = 1 + i;
+      }
+    // The dispatcher (timers, I/O, wake-ups from other threads) runs when no
+    // green thread is ready, and every 64th step so that a green thread that
+    // spins on yield cannot starve it.
+    int64_t best = INT64_MIN;
+    for (auto& c : ready) {
+      if (is_dispatcher(&c)) continue;
+      int64_t pr = priority(&c);
+      if (pr > best) {
+        best = pr;
+        chosen = &c;
+      }
+    }
+    if (!chosen || steps_ % 64 == 0) {
+      for (auto& c : ready)
+        if (is_dispatcher(&c)) chosen = &c;
+      if (!chosen) chosen = &ready.front();
+    }
+  }
+  chosen->ready_unlink();
+  return chosen;
+}
+
+bool Policy::latent_yield() noexcept {
+  switch (kind_) {
+    case SchedKind::random:
+      return next() & 1;
+    case SchedKind::pct:
+      return true;  // the priorities decide whether it actually switches
+    default:
+      return false;
+  }
+}
+
+}  // namespace greenring::detail
