@@ -27,7 +27,11 @@ inline bool can_park() noexcept { return enabled() && detail::can_park(); }
 
 // A call on fd is made green: it may park, and the application did not ask
 // for non-blocking behaviour on fd.
-inline bool green(int fd) { return can_park() && !fds().nonblocking(fd); }
+inline bool green(int fd) {
+  if (!can_park() || fds().nonblocking(fd)) return false;
+  detail::vouch_blocking(fd);
+  return true;
+}
 
 // SO_RCVTIMEO / SO_SNDTIMEO as deadlines; when they pass the call fails the
 // way the kernel would have failed it (EAGAIN; EINPROGRESS for connect).

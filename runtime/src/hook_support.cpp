@@ -9,6 +9,14 @@
 namespace greenring::detail {
 namespace {
 thread_local int depth = 0;
+thread_local int vouched_fd = -1;
+}
+
+void vouch_blocking(int fd) noexcept { vouched_fd = fd; }
+bool vouched_blocking(int fd) noexcept {
+  bool v = vouched_fd == fd;
+  vouched_fd = -1;
+  return v;
 }
 
 RuntimeScope::RuntimeScope() noexcept { ++depth; }

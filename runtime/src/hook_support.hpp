@@ -24,4 +24,11 @@ class RuntimeScope {
 
 int runtime_depth() noexcept;
 
+// A hook that already knows fd is blocking for the application (its
+// FdTable says so) vouches for it; the next runtime op on fd then skips
+// asking the kernel for the fd's flags when it would block. Consumed by
+// that op.
+void vouch_blocking(int fd) noexcept;
+bool vouched_blocking(int fd) noexcept;
+
 }  // namespace greenring::detail

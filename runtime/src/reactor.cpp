@@ -1,6 +1,7 @@
 // Reactor: io_uring set-up, submission, completion and cross-thread wake-up.
 #include "reactor.hpp"
 
+#include <fcntl.h>
 #include <sys/eventfd.h>
 
 #include <boost/fiber/context.hpp>
@@ -9,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "hook_support.hpp"
 #include "scheduler.hpp"
 #include "sys.hpp"
 
@@ -56,6 +58,29 @@ const char* op_name(uint8_t opcode) {
     case IORING_OP_FSYNC: return "fsync";
     default: return "io";
   }
+}
+
+bool transfers_data(uint8_t opcode) {
+  switch (opcode) {
+    case IORING_OP_READ:
+    case IORING_OP_WRITE:
+    case IORING_OP_READV:
+    case IORING_OP_WRITEV:
+    case IORING_OP_RECV:
+    case IORING_OP_SEND:
+    case IORING_OP_RECVMSG:
+    case IORING_OP_SENDMSG:
+    case IORING_OP_ACCEPT:
+    case IORING_OP_CONNECT:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool app_nonblocking(int fd) {
+  long fl = sys::raw(SYS_fcntl, fd, F_GETFL);
+  return fl >= 0 && (fl & O_NONBLOCK);
 }
 
 __kernel_timespec to_kernel_ts(std::chrono::steady_clock::time_point tp) {
@@ -233,6 +258,16 @@ int32_t Reactor::run(Op& op, io_uring_sqe* s, const io::deadline& dl) {
   InterruptibleWait* iw = current_interruptible();
   YieldInfo why{op_name(opcode), YieldInfo::fd, op.fd, nullptr};
   bool parked = !op.done;
+  bool gave_up = false;
+  bool vouched = vouched_blocking(op.fd);  // consumed by this op either way
+  if (!op.done && transfers_data(opcode) && !vouched && app_nonblocking(op.fd)) {
+    // The application made this fd non-blocking: the libc call would have
+    // failed with EAGAIN (EINPROGRESS for connect) instead of waiting. The
+    // ring ignores O_NONBLOCK on pipes and sockets, so take the op back.
+    gave_up = true;
+    cancel_op(op);
+    flush();
+  }
   if (!op.done) {
     if (iw) iw->set_op(&op);
     op.waiter = boost::fibers::context::active();
@@ -246,6 +281,7 @@ int32_t Reactor::run(Op& op, io_uring_sqe* s, const io::deadline& dl) {
   if (!parked && sched_.policy().kind() != SchedKind::fifo) sched_.latent_point(why);
 
   int32_t res = op.res;
+  if (gave_up && res == -ECANCELED) return opcode == IORING_OP_CONNECT ? -EINPROGRESS : -EAGAIN;
   if (iw && iw->interrupted() && res == -ECANCELED) return -EINTR;
   if (op.fd_closed && (res == -ECANCELED || res == -EINTR || res == -EBADF)) return -EBADF;
   if (dl.is_set() && (res == -ECANCELED || res == -EINTR || res == -ETIME) &&
