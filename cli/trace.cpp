@@ -1,8 +1,13 @@
-// trace.cpp: `greenring trace summary|svg FILE.json`. The trace format is still being
-// designed, so only the command line is checked for now; the readers plug in below.
+// trace.cpp: `greenring trace summary|svg FILE.json`: the command line, reading the file
+// and reporting its errors; the tools themselves are trace_summary.cpp and trace_svg.cpp.
 #include "trace.hpp"
 
 #include "options.hpp"
+#include "trace_json.hpp"
+#include "trace_model.hpp"
+#include "trace_summary.hpp"
+#include "trace_svg.hpp"
+#include "trace_symbols.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -37,9 +42,30 @@ int unreadable(const char* path) {
     return error;
 }
 
-int not_built() {
-    std::fputs("greenring: trace tools are not built yet\n", stderr);
-    return 3;
+int file_error(const char* path, const std::string& message) {
+    std::fprintf(stderr, "greenring: %s: %s\n", printable(path).c_str(), message.c_str());
+    return 1;
+}
+
+// The whole file, or the errno that stopped the reading.
+int read_file(const char* path, std::string& text) {
+    const int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno;
+    char buf[1 << 16];
+    for (;;) {
+        const ssize_t n = read(fd, buf, sizeof buf);
+        if (n > 0) {
+            text.append(buf, static_cast<std::size_t>(n));
+        } else if (n == 0) {
+            break;
+        } else if (errno != EINTR) {
+            const int error = errno;
+            close(fd);
+            return error;
+        }
+    }
+    close(fd);
+    return 0;
 }
 
 }  // namespace
@@ -71,8 +97,29 @@ int trace_command(int argc, char* const* argv) {
         return 1;
     }
 
-    // The summary and SVG readers go here, one function each, once the format is fixed.
-    return not_built();
+    std::string text;
+    if (const int error = read_file(path, text); error != 0)
+        return file_error(path, std::strerror(error));
+    trace::trace model;
+    try {
+        model = trace::load(text);
+    } catch (const json::parse_error& e) {
+        return file_error(path, std::string("malformed JSON at ") + e.what());
+    } catch (const trace::format_error& e) {
+        return file_error(path, e.what());
+    }
+    text = std::string();  // the model holds what is needed
+
+    const auto sites = trace::resolve_sites(model);
+    const std::string output = tool == "summary" ? trace::summary(model, sites, path)
+                                                 : trace::svg(model, sites, path);
+    if (std::fwrite(output.data(), 1, output.size(), stdout) != output.size() ||
+        std::fflush(stdout) != 0) {
+        std::fprintf(stderr, "greenring: trace %s: writing the output: %s\n",
+                     std::string(tool).c_str(), std::strerror(errno));
+        return 1;
+    }
+    return 0;
 }
 
 }  // namespace greenring::cli

@@ -3,8 +3,8 @@
 
 namespace greenring::cli {
 
-// argv holds the words after "trace". Returns the process exit status: 0 done, 1 the
-// file cannot be read, 2 usage error, 3 the tool is not built yet.
+// argv holds the words after "trace". Returns the process exit status: 0 done, 1 the file
+// cannot be read or is not a well-formed greenring trace, 2 usage error.
 int trace_command(int argc, char* const* argv);
 
 }  // namespace greenring::cli

@@ -8,6 +8,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 
 #include "hook.hpp"
 #include "scheduler.hpp"
+#include "sys.hpp"
 
 namespace gi = greenring::interpose;
 using greenring::detail::Scheduler;
@@ -31,6 +33,13 @@ int64_t timeval_ns(const void* val, socklen_t len) {
   if (!val || len < static_cast<socklen_t>(sizeof(struct timeval))) return 0;
   auto* tv = static_cast<const struct timeval*>(val);
   return static_cast<int64_t>(tv->tv_sec) * 1'000'000'000 + static_cast<int64_t>(tv->tv_usec) * 1'000;
+}
+
+// dup2/dup3 close `to` only when they succeed: a call that will fail (from
+// is not open, bad flags) must not cancel what other green threads wait for
+// on `to`.
+bool will_replace(int from, int to, int flags = 0) {
+  return from != to && (flags & ~O_CLOEXEC) == 0 && greenring::sys::raw(SYS_fcntl, from, F_GETFD) >= 0;
 }
 
 bool wants_mode(int flags) { return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE; }
@@ -127,7 +136,7 @@ int dup(int fd) {
 }
 
 int dup3(int from, int to, int flags) {
-  if (from != to) {
+  if (will_replace(from, to, flags)) {
     cancel_pending(to);  // dup3 closes `to` first
     gi::fds().forget(to);
   }
@@ -137,7 +146,7 @@ int dup3(int from, int to, int flags) {
 }
 
 int dup2(int from, int to) {
-  if (from != to) {
+  if (will_replace(from, to)) {
     cancel_pending(to);
     gi::fds().forget(to);
   }

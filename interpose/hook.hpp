@@ -68,6 +68,13 @@ class MaybeInterruptible {
   std::optional<detail::InterruptibleWait> w_;
 };
 
+// The application's call site (this hook's return address) for traces and
+// reports, plus an interruptible park: the two things every parking hook
+// declares first. A macro because the return address must be the hook's own.
+#define GREEN_CALL(restart)                                        \
+  ::greenring::detail::CallSite gr_site_(__builtin_return_address(0)); \
+  ::greenring::interpose::MaybeInterruptible gr_intr_(restart)
+
 // Fortified variants (_FORTIFY_SOURCE) check the destination size first.
 [[noreturn]] void chk_fail();
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "hook.hpp"
+#include "scheduler.hpp"
 
 namespace gi = greenring::interpose;
 namespace io = greenring::io;
@@ -27,7 +28,7 @@ extern "C" {
 
 ssize_t read(int fd, void* buf, size_t n) {
   if (!gi::green(fd)) return REAL(read)(fd, buf, n);
-  gi::MaybeInterruptible intr_(gi::recv_restart(fd));
+  GREEN_CALL(gi::recv_restart(fd));
   return io::read(fd, buf, n, gi::recv_deadline(fd));
 }
 ssize_t __read(int fd, void* buf, size_t n) { return read(fd, buf, n); }
@@ -38,27 +39,27 @@ ssize_t __read_chk(int fd, void* buf, size_t n, size_t buflen) {
 
 ssize_t write(int fd, const void* buf, size_t n) {
   if (!gi::green(fd)) return REAL(write)(fd, buf, n);
-  gi::MaybeInterruptible intr_(gi::send_restart(fd));
+  GREEN_CALL(gi::send_restart(fd));
   return io::write(fd, buf, n, gi::send_deadline(fd));
 }
 ssize_t __write(int fd, const void* buf, size_t n) { return write(fd, buf, n); }
 
 ssize_t readv(int fd, const struct iovec* iov, int n) {
   if (!gi::green(fd)) return REAL(readv)(fd, iov, n);
-  gi::MaybeInterruptible intr_(gi::recv_restart(fd));
+  GREEN_CALL(gi::recv_restart(fd));
   return io::readv(fd, iov, n, gi::recv_deadline(fd));
 }
 
 ssize_t writev(int fd, const struct iovec* iov, int n) {
   if (!gi::green(fd)) return REAL(writev)(fd, iov, n);
-  gi::MaybeInterruptible intr_(gi::send_restart(fd));
+  GREEN_CALL(gi::send_restart(fd));
   return io::writev(fd, iov, n, gi::send_deadline(fd));
 }
 
 ssize_t pread(int fd, void* buf, size_t n, off_t off) {
   if (!gi::green(fd)) return REAL(pread)(fd, buf, n, off);
   if (no_position(fd, off)) return -1;
-  gi::MaybeInterruptible intr_(greenring::detail::Restart::unless_sa_restart);
+  GREEN_CALL(greenring::detail::Restart::unless_sa_restart);
   return io::pread(fd, buf, n, off);
 }
 ssize_t pread64(int fd, void* buf, size_t n, off_t off) { return pread(fd, buf, n, off); }
@@ -74,7 +75,7 @@ ssize_t __pread64_chk(int fd, void* buf, size_t n, off_t off, size_t buflen) {
 ssize_t pwrite(int fd, const void* buf, size_t n, off_t off) {
   if (!gi::green(fd)) return REAL(pwrite)(fd, buf, n, off);
   if (no_position(fd, off)) return -1;
-  gi::MaybeInterruptible intr_(greenring::detail::Restart::unless_sa_restart);
+  GREEN_CALL(greenring::detail::Restart::unless_sa_restart);
   return io::pwrite(fd, buf, n, off);
 }
 ssize_t pwrite64(int fd, const void* buf, size_t n, off_t off) { return pwrite(fd, buf, n, off); }
@@ -83,7 +84,7 @@ ssize_t __pwrite64(int fd, const void* buf, size_t n, off_t off) { return pwrite
 ssize_t preadv(int fd, const struct iovec* iov, int n, off_t off) {
   if (!gi::green(fd)) return REAL(preadv)(fd, iov, n, off);
   if (no_position(fd, off)) return -1;
-  gi::MaybeInterruptible intr_(greenring::detail::Restart::unless_sa_restart);
+  GREEN_CALL(greenring::detail::Restart::unless_sa_restart);
   return io::preadv(fd, iov, n, off);
 }
 ssize_t preadv64(int fd, const struct iovec* iov, int n, off_t off) { return preadv(fd, iov, n, off); }
@@ -91,7 +92,7 @@ ssize_t preadv64(int fd, const struct iovec* iov, int n, off_t off) { return pre
 ssize_t pwritev(int fd, const struct iovec* iov, int n, off_t off) {
   if (!gi::green(fd)) return REAL(pwritev)(fd, iov, n, off);
   if (no_position(fd, off)) return -1;
-  gi::MaybeInterruptible intr_(greenring::detail::Restart::unless_sa_restart);
+  GREEN_CALL(greenring::detail::Restart::unless_sa_restart);
   return io::pwritev(fd, iov, n, off);
 }
 ssize_t pwritev64(int fd, const struct iovec* iov, int n, off_t off) { return pwritev(fd, iov, n, off); }

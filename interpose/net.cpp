@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "hook.hpp"
+#include "scheduler.hpp"
 
 namespace gi = greenring::interpose;
 namespace io = greenring::io;
@@ -17,6 +18,7 @@ bool green_msg(int fd, int flags) { return !(flags & MSG_DONTWAIT) && gi::green(
 extern "C" {
 
 int accept4(int fd, struct sockaddr* addr, socklen_t* len, int flags) {
+  ::greenring::detail::CallSite gr_site_(__builtin_return_address(0));
   std::optional<gi::MaybeInterruptible> intr_;
   if (gi::green(fd)) intr_.emplace(gi::recv_restart(fd));
   int c = intr_ ? io::accept(fd, addr, len, flags, gi::recv_deadline(fd))
@@ -29,6 +31,9 @@ int accept(int fd, struct sockaddr* addr, socklen_t* len) { return accept4(fd, a
 
 int connect(int fd, const struct sockaddr* addr, socklen_t len) {
   if (!gi::green(fd)) return REAL(connect)(fd, addr, len);
+  // A handler interrupts the handshake's wait (EINTR) as it does the
+  // kernel's, with the send side's restart rule.
+  GREEN_CALL(gi::send_restart(fd));
   // With SO_SNDTIMEO, Linux gives up a blocking connect with EINPROGRESS.
   return io::connect(fd, addr, len, gi::send_deadline(fd, EINPROGRESS));
 }
@@ -36,7 +41,7 @@ int __connect(int fd, const struct sockaddr* addr, socklen_t len) { return conne
 
 ssize_t recv(int fd, void* buf, size_t n, int flags) {
   if (!green_msg(fd, flags)) return REAL(recv)(fd, buf, n, flags);
-  gi::MaybeInterruptible intr_(gi::recv_restart(fd));
+  GREEN_CALL(gi::recv_restart(fd));
   return io::recv(fd, buf, n, flags, gi::recv_deadline(fd));
 }
 ssize_t __recv_chk(int fd, void* buf, size_t n, size_t buflen, int flags) {
@@ -46,7 +51,7 @@ ssize_t __recv_chk(int fd, void* buf, size_t n, size_t buflen, int flags) {
 
 ssize_t recvfrom(int fd, void* buf, size_t n, int flags, struct sockaddr* src, socklen_t* srclen) {
   if (!green_msg(fd, flags)) return REAL(recvfrom)(fd, buf, n, flags, src, srclen);
-  gi::MaybeInterruptible intr_(gi::recv_restart(fd));
+  GREEN_CALL(gi::recv_restart(fd));
   return io::recvfrom(fd, buf, n, flags, src, srclen, gi::recv_deadline(fd));
 }
 ssize_t __recvfrom_chk(int fd, void* buf, size_t n, size_t buflen, int flags, struct sockaddr* src,
@@ -57,25 +62,25 @@ ssize_t __recvfrom_chk(int fd, void* buf, size_t n, size_t buflen, int flags, st
 
 ssize_t recvmsg(int fd, struct msghdr* msg, int flags) {
   if (!green_msg(fd, flags)) return REAL(recvmsg)(fd, msg, flags);
-  gi::MaybeInterruptible intr_(gi::recv_restart(fd));
+  GREEN_CALL(gi::recv_restart(fd));
   return io::recvmsg(fd, msg, flags, gi::recv_deadline(fd));
 }
 
 ssize_t send(int fd, const void* buf, size_t n, int flags) {
   if (!green_msg(fd, flags)) return REAL(send)(fd, buf, n, flags);
-  gi::MaybeInterruptible intr_(gi::send_restart(fd));
+  GREEN_CALL(gi::send_restart(fd));
   return io::send(fd, buf, n, flags, gi::send_deadline(fd));
 }
 
 ssize_t sendto(int fd, const void* buf, size_t n, int flags, const struct sockaddr* dst, socklen_t dstlen) {
   if (!green_msg(fd, flags)) return REAL(sendto)(fd, buf, n, flags, dst, dstlen);
-  gi::MaybeInterruptible intr_(gi::send_restart(fd));
+  GREEN_CALL(gi::send_restart(fd));
   return io::sendto(fd, buf, n, flags, dst, dstlen, gi::send_deadline(fd));
 }
 
 ssize_t sendmsg(int fd, const struct msghdr* msg, int flags) {
   if (!green_msg(fd, flags)) return REAL(sendmsg)(fd, msg, flags);
-  gi::MaybeInterruptible intr_(gi::send_restart(fd));
+  GREEN_CALL(gi::send_restart(fd));
   return io::sendmsg(fd, msg, flags, gi::send_deadline(fd));
 }
 

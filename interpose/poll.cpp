@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "hook.hpp"
+#include "scheduler.hpp"
 
 namespace gi = greenring::interpose;
 namespace io = greenring::io;
@@ -37,6 +38,12 @@ bool libc_timeout(const struct timeval* tv) {
   if (!tv) return false;
   return (tv->tv_sec == 0 && tv->tv_usec == 0) || tv->tv_sec < 0 || tv->tv_usec < 0;
 }
+
+// An nfds select can scan in an fd_set. The kernel takes any nfds >= 0 (it
+// stops at the process's fd table); beyond FD_SETSIZE the sets may be larger
+// than fd_set, so libc gets the call (it blocks the OS thread, but means what
+// it meant).
+bool fd_set_size(int nfds) { return nfds >= 0 && nfds <= FD_SETSIZE; }
 
 // The mask a p-call asks for, held while the green thread is parked. It is
 // the OS thread's mask, so the other green threads share it meanwhile.
@@ -128,7 +135,7 @@ extern "C" {
 
 int poll(struct pollfd* fds, nfds_t n, int timeout) {
   if (!gi::can_park() || timeout == 0) return REAL(poll)(fds, n, timeout);
-  gi::MaybeInterruptible intr_(greenring::detail::Restart::never);
+  GREEN_CALL(greenring::detail::Restart::never);
   return io::poll(fds, n, timeout);
 }
 int __poll(struct pollfd* fds, nfds_t n, int timeout) { return poll(fds, n, timeout); }
@@ -140,7 +147,7 @@ int __poll_chk(struct pollfd* fds, nfds_t n, int timeout, size_t fdslen) {
 int ppoll(struct pollfd* fds, nfds_t n, const struct timespec* ts, const sigset_t* mask) {
   if (!gi::can_park() || libc_timeout(ts)) return REAL(ppoll)(fds, n, ts, mask);
   MaskDuring m(mask);
-  gi::MaybeInterruptible intr_(greenring::detail::Restart::never);
+  GREEN_CALL(greenring::detail::Restart::never);
   return io::poll(fds, n, from_ts(ts));
 }
 int __ppoll_chk(struct pollfd* fds, nfds_t n, const struct timespec* ts, const sigset_t* mask, size_t fdslen) {
@@ -149,9 +156,9 @@ int __ppoll_chk(struct pollfd* fds, nfds_t n, const struct timespec* ts, const s
 }
 
 int select(int nfds, fd_set* rd, fd_set* wr, fd_set* ex, struct timeval* tv) {
-  if (!gi::can_park() || libc_timeout(tv)) return REAL(select)(nfds, rd, wr, ex, tv);
+  if (!gi::can_park() || libc_timeout(tv) || !fd_set_size(nfds)) return REAL(select)(nfds, rd, wr, ex, tv);
   io::deadline dl = tv ? io::deadline(seconds(tv->tv_sec) + microseconds(tv->tv_usec)) : io::deadline{};
-  gi::MaybeInterruptible intr_(greenring::detail::Restart::never);
+  GREEN_CALL(greenring::detail::Restart::never);
   int r = select_green(nfds, rd, wr, ex, dl);
   if (tv) {  // Linux reports the time not slept
     auto left = duration_cast<microseconds>(dl.when() - steady_clock::now());
@@ -163,29 +170,30 @@ int select(int nfds, fd_set* rd, fd_set* wr, fd_set* ex, struct timeval* tv) {
 }
 
 int pselect(int nfds, fd_set* rd, fd_set* wr, fd_set* ex, const struct timespec* ts, const sigset_t* mask) {
-  if (!gi::can_park() || libc_timeout(ts)) return REAL(pselect)(nfds, rd, wr, ex, ts, mask);
+  if (!gi::can_park() || libc_timeout(ts) || !fd_set_size(nfds))
+    return REAL(pselect)(nfds, rd, wr, ex, ts, mask);
   MaskDuring m(mask);
-  gi::MaybeInterruptible intr_(greenring::detail::Restart::never);
+  GREEN_CALL(greenring::detail::Restart::never);
   return select_green(nfds, rd, wr, ex, from_ts(ts));
 }
 
 int epoll_wait(int epfd, struct epoll_event* ev, int max, int timeout) {
   if (!gi::can_park() || timeout == 0) return REAL(epoll_wait)(epfd, ev, max, timeout);
-  gi::MaybeInterruptible intr_(greenring::detail::Restart::never);
+  GREEN_CALL(greenring::detail::Restart::never);
   return epoll_green(epfd, ev, max, from_ms(timeout));
 }
 
 int epoll_pwait(int epfd, struct epoll_event* ev, int max, int timeout, const sigset_t* mask) {
   if (!gi::can_park() || timeout == 0) return REAL(epoll_pwait)(epfd, ev, max, timeout, mask);
   MaskDuring m(mask);
-  gi::MaybeInterruptible intr_(greenring::detail::Restart::never);
+  GREEN_CALL(greenring::detail::Restart::never);
   return epoll_green(epfd, ev, max, from_ms(timeout));
 }
 
 int epoll_pwait2(int epfd, struct epoll_event* ev, int max, const struct timespec* ts, const sigset_t* mask) {
   if (!gi::can_park() || libc_timeout(ts)) return REAL(epoll_pwait2)(epfd, ev, max, ts, mask);
   MaskDuring m(mask);
-  gi::MaybeInterruptible intr_(greenring::detail::Restart::never);
+  GREEN_CALL(greenring::detail::Restart::never);
   return epoll_green(epfd, ev, max, from_ts(ts));
 }
 

@@ -51,6 +51,7 @@ extern "C" {
 
 int nanosleep(const struct timespec* req, struct timespec* rem) {
   if (!gi::can_park()) return REAL(nanosleep)(req, rem);
+  greenring::detail::CallSite gr_site_(__builtin_return_address(0));
   if (!valid(req)) {
     errno = EINVAL;
     return -1;
@@ -68,6 +69,7 @@ int __nanosleep(const struct timespec* req, struct timespec* rem) { return nanos
 
 int clock_nanosleep(clockid_t clock, int flags, const struct timespec* req, struct timespec* rem) {
   if (!gi::can_park() || !clock_sleeps_green(clock)) return REAL(clock_nanosleep)(clock, flags, req, rem);
+  greenring::detail::CallSite gr_site_(__builtin_return_address(0));
   if (!valid(req)) return EINVAL;
   nanoseconds d = to_ns(*req);
   if (flags & TIMER_ABSTIME) {
@@ -85,6 +87,7 @@ int clock_nanosleep(clockid_t clock, int flags, const struct timespec* req, stru
 
 unsigned int sleep(unsigned int seconds_) {
   if (!gi::can_park()) return REAL(sleep)(seconds_);
+  greenring::detail::CallSite gr_site_(__builtin_return_address(0));
   nanoseconds left;
   if (park_for(seconds(seconds_), &left) == EINTR)  // the unslept seconds, truncated as glibc does
     return static_cast<unsigned>(left.count() / 1'000'000'000);
@@ -93,6 +96,7 @@ unsigned int sleep(unsigned int seconds_) {
 
 int usleep(useconds_t usec) {
   if (!gi::can_park()) return REAL(usleep)(usec);
+  greenring::detail::CallSite gr_site_(__builtin_return_address(0));
   if (park_for(microseconds(usec)) == EINTR) {
     errno = EINTR;
     return -1;

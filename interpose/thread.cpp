@@ -182,17 +182,9 @@ void __pthread_unwind_next(__pthread_unwind_buf_t* buf) {
   __builtin_trap();  // glibc's never returns either
 }
 
-// At exit, the main thread's thread-local destructors run before anything
-// else; Boost.Fiber's would wait for every green thread to end, so a
-// program whose main() returns while others are parked would hang. Native
-// threads vanish at exit; green ones do the same: the main thread's
-// scheduler is simply never torn down.
+// Process exit must not wait for parked green threads (runtime/src/thread_exit.cpp).
 int __cxa_thread_atexit_impl(void (*dtor)(void*), void* obj, void* dso) {
-  if (gi::green_mode() && greenring::sys::gettid() == getpid()) {
-    Dl_info info{};
-    if (dladdr(reinterpret_cast<void*>(dtor), &info) && info.dli_fname && strstr(info.dli_fname, "libboost_fiber"))
-      return 0;
-  }
+  if (greenring::detail::decline_thread_atexit(dtor)) return 0;
   return REAL(__cxa_thread_atexit_impl)(dtor, obj, dso);
 }
 

@@ -24,6 +24,10 @@ class RuntimeScope {
 
 int runtime_depth() noexcept;
 
+// True for the thread-local destructor registration that must be skipped so
+// that process exit does not wait for parked green threads (thread_exit.cpp).
+bool decline_thread_atexit(void (*dtor)(void*)) noexcept;
+
 // A hook that already knows fd is blocking for the application (its
 // FdTable says so) vouches for it; the next runtime op on fd then skips
 // asking the kernel for the fd's flags when it would block. Consumed by

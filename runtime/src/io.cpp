@@ -4,8 +4,10 @@
 #include <greenring/io.hpp>
 
 #include <liburing.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <climits>
 #include <cstring>
 #include <vector>
 
@@ -59,6 +61,29 @@ ssize_t all(size_t total, Step&& step) {
   return static_cast<ssize_t>(done);
 }
 
+// What the kernel checks before a positional transfer: a negative offset
+// (EINVAL) and a fd without a position, such as a pipe or socket (ESPIPE).
+// The ring would ignore the offset on those and transfer data instead.
+bool positional_ok(int fd, off_t offset) {
+  if (offset < 0) {
+    errno = EINVAL;
+    return false;
+  }
+  if (sys::raw(SYS_lseek, fd, 0, SEEK_CUR) == -ESPIPE) {
+    errno = ESPIPE;
+    return false;
+  }
+  return true;
+}
+
+// The kernel refuses more than IOV_MAX segments before touching any of them:
+// EINVAL for readv/writev, EMSGSIZE for sendmsg/recvmsg.
+bool iov_ok(long count, int err) {
+  if (count >= 0 && count <= IOV_MAX) return true;
+  errno = err;
+  return false;
+}
+
 size_t iov_total(const struct iovec* iov, int n) {
   size_t t = 0;
   for (int i = 0; i < n; ++i) t += iov[i].iov_len;
@@ -107,24 +132,19 @@ ssize_t read(int fd, void* buf, size_t count, deadline dl) {
 }
 
 ssize_t pread(int fd, void* buf, size_t count, off_t offset, deadline dl) {
-  if (offset < 0) {
-    errno = EINVAL;
-    return -1;
-  }
+  if (!positional_ok(fd, offset)) return -1;
   return result(once(dl, [&](io_uring_sqe* s) {
     io_uring_prep_read(s, fd, buf, static_cast<unsigned>(std::min<size_t>(count, 0x7ffff000)), offset);
   }));
 }
 
 ssize_t readv(int fd, const struct iovec* iov, int iovcnt, deadline dl) {
+  if (!iov_ok(iovcnt, EINVAL)) return -1;
   return result(once(dl, [&](io_uring_sqe* s) { io_uring_prep_readv(s, fd, iov, iovcnt, kCurrentPosition); }));
 }
 
 ssize_t preadv(int fd, const struct iovec* iov, int iovcnt, off_t offset, deadline dl) {
-  if (offset < 0) {
-    errno = EINVAL;
-    return -1;
-  }
+  if (!positional_ok(fd, offset) || !iov_ok(iovcnt, EINVAL)) return -1;
   return result(once(dl, [&](io_uring_sqe* s) { io_uring_prep_readv(s, fd, iov, iovcnt, offset); }));
 }
 
@@ -139,10 +159,7 @@ ssize_t write(int fd, const void* buf, size_t count, deadline dl) {
 }
 
 ssize_t pwrite(int fd, const void* buf, size_t count, off_t offset, deadline dl) {
-  if (offset < 0) {
-    errno = EINVAL;
-    return -1;
-  }
+  if (!positional_ok(fd, offset)) return -1;
   auto* p = static_cast<const char*>(buf);
   return all(count, [&](size_t done) {
     return once(dl, [&](io_uring_sqe* s) {
@@ -153,16 +170,14 @@ ssize_t pwrite(int fd, const void* buf, size_t count, off_t offset, deadline dl)
 }
 
 ssize_t writev(int fd, const struct iovec* iov, int iovcnt, deadline dl) {
+  if (!iov_ok(iovcnt, EINVAL)) return -1;
   return writev_all(iov, iovcnt, dl, [&](io_uring_sqe* s, const struct iovec* v, int n, size_t) {
     io_uring_prep_writev(s, fd, v, n, kCurrentPosition);
   });
 }
 
 ssize_t pwritev(int fd, const struct iovec* iov, int iovcnt, off_t offset, deadline dl) {
-  if (offset < 0) {
-    errno = EINVAL;
-    return -1;
-  }
+  if (!positional_ok(fd, offset) || !iov_ok(iovcnt, EINVAL)) return -1;
   return writev_all(iov, iovcnt, dl, [&](io_uring_sqe* s, const struct iovec* v, int n, size_t done) {
     io_uring_prep_writev(s, fd, v, n, static_cast<uint64_t>(offset) + done);
   });
@@ -205,10 +220,12 @@ ssize_t sendto(int fd, const void* buf, size_t len, int flags, const struct sock
 }
 
 ssize_t recvmsg(int fd, struct msghdr* msg, int flags, deadline dl) {
+  if (!iov_ok(static_cast<long>(msg->msg_iovlen), EMSGSIZE)) return -1;
   return result(once(dl, [&](io_uring_sqe* s) { io_uring_prep_recvmsg(s, fd, msg, flags); }));
 }
 
 ssize_t sendmsg(int fd, const struct msghdr* msg, int flags, deadline dl) {
+  if (!iov_ok(static_cast<long>(msg->msg_iovlen), EMSGSIZE)) return -1;
   struct msghdr m = *msg;
   return writev_all(msg->msg_iov, static_cast<int>(msg->msg_iovlen), dl,
                     [&](io_uring_sqe* s, const struct iovec* v, int n, size_t done) {

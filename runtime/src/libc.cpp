@@ -30,4 +30,10 @@ int sigaction(int sig, const struct sigaction* act, struct sigaction* old) {
   return real(sig, act, old);
 }
 
+int cxa_thread_atexit_impl(void (*dtor)(void*), void* obj, void* dso) {
+  using Fn = int (*)(void (*)(void*), void*, void*);
+  static const auto real = reinterpret_cast<Fn>(resolve("__cxa_thread_atexit_impl"));
+  return real(dtor, obj, dso);
+}
+
 }  // namespace greenring::detail::libc

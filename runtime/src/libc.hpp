@@ -10,5 +10,6 @@ namespace greenring::detail::libc {
 
 int pthread_create(pthread_t* t, const pthread_attr_t* attr, void* (*fn)(void*), void* arg);
 int sigaction(int sig, const struct sigaction* act, struct sigaction* old);
+int cxa_thread_atexit_impl(void (*dtor)(void*), void* obj, void* dso);
 
 }  // namespace greenring::detail::libc

@@ -53,18 +53,39 @@ double now_us() {
   return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
 }
 
-void json_string(FILE* f, const char* s) {
+// Length of the valid UTF-8 sequence at s, or 0.
+int utf8_length(const unsigned char* s) {
+  int n = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 && s[0] < 0xe0 ? 2 : 0;
+  for (int i = 1; i < n; ++i)
+    if ((s[i] & 0xc0) != 0x80) return 0;
+  return n;
+}
+
+// JSON must be valid UTF-8: a name with arbitrary bytes, or a buffer cut in
+// the middle of a character, becomes U+FFFD rather than an unreadable file.
+void json_string(FILE* f, const char* str) {
   fputc('"', f);
-  for (; *s; ++s) {
-    unsigned char c = static_cast<unsigned char>(*s);
+  auto* s = reinterpret_cast<const unsigned char*>(str);
+  while (*s) {
+    unsigned char c = *s;
     if (c == '"' || c == '\\') {
       fputc('\\', f);
       fputc(c, f);
     } else if (c < 0x20) {
       fprintf(f, "\\u%04x", c);
+    } else if (c >= 0x80) {
+      int n = utf8_length(s);
+      if (n == 0) {
+        fputs("\\ufffd", f);
+      } else {
+        fwrite(s, 1, static_cast<std::size_t>(n), f);
+        s += n;
+        continue;
+      }
     } else {
       fputc(c, f);
     }
+    ++s;
   }
   fputc('"', f);
 }

@@ -253,6 +253,7 @@ CallSite::CallSite(void* site) noexcept : saved_(tls_call_site) { tls_call_site 
 CallSite::~CallSite() { tls_call_site = saved_; }
 
 SwitchGuard::SwitchGuard() noexcept : errno_(errno), site_(tls_call_site) {
+  tls_call_site = nullptr;  // the next green thread brings its own
   EhGlobals* g = eh_globals();
   caught_ = g->caught;
   uncaught_ = g->uncaught;
@@ -270,6 +271,7 @@ void reset_thread_state() noexcept {
   EhGlobals* g = eh_globals();
   g->caught = nullptr;
   g->uncaught = 0;
+  tls_call_site = nullptr;
   errno = 0;
 }
 
