@@ -58,10 +58,10 @@ show() {
   grep -E -- "$pattern" "$log" | head -n "${3:-6}" | cut -c1-200 | sed "s/^/      ${D}│${N} /"
 }
 
-status_text() { # exit status -> words
+status_text() { # STATUS [LIMIT]: exit status -> words (124: timeout(1) killed it after LIMIT s)
   case $1 in
   0) echo "exit 0" ;;
-  124) echo "no exit after ${NATIVE_HANG} s: killed" ;;
+  124) echo "no exit after ${2:-?} s: killed" ;;
   134) echo "exit 134: SIGABRT" ;;
   *) if [ "$1" -gt 128 ]; then echo "exit $1: signal $(($1 - 128))"; else echo "exit $1"; fi ;;
   esac
@@ -77,7 +77,7 @@ run_native() {
   capture "$name.native" timeout "$NATIVE_HANG" "$@"
   native_rc=$rc native_secs=$secs
   show "$name.native.log"
-  echo "      ${D}→ $(status_text "$rc"), ${secs} s${N}"
+  echo "      ${D}→ $(status_text "$rc" "$NATIVE_HANG"), ${secs} s${N}"
 }
 
 # run_green NAME [OPTIONS] -- DEMO [ARGS]: sets green_rc, green_secs
@@ -88,7 +88,20 @@ run_green() {
   capture "$name" timeout 60 "$greenring" run "$@"
   green_rc=$rc green_secs=$secs
   show "$name.log"
-  echo "      ${D}→ $(status_text "$rc"), ${secs} s${N}"
+  echo "      ${D}→ $(status_text "$rc" 60), ${secs} s${N}"
+}
+
+# again NAME TIMES [OPTIONS] -- DEMO [ARGS]: runs `greenring run` TIMES more
+# times, silently; sets again_failed (how many exited non-zero).
+again() {
+  local name=$1 times=$2 i
+  shift 2
+  again_failed=0
+  for ((i = 1; i <= times; i++)); do
+    capture "$name.again$i" timeout 60 "$greenring" run "$@"
+    [ "$rc" -ne 0 ] && again_failed=$((again_failed + 1))
+  done
+  echo "      ${D}→ the same command $times more times: failed $again_failed of $times${N}"
 }
 
 # run_explore NAME RUNS DEMO [ARGS]: sets explore_rc, explore_seed, explore_replays
@@ -99,6 +112,7 @@ run_explore() {
   say_cmd greenring explore --runs "$runs" --timeout "$TIMEOUT" -- "$@"
   capture "$name" "$greenring" explore --runs "$runs" --timeout "$TIMEOUT" -- "$@"
   explore_rc=$rc explore_seed='' explore_replays=0
+  local explore_secs=$secs
   local replay failed_line
   replay=$(sed -n 's/^replay: //p' "$name.log" | tail -n 1)
   failed_line=$(grep -E '^greenring: run [0-9]+ failed' "$name.log" | tail -n 1)
@@ -111,7 +125,7 @@ run_explore() {
       capture "$name.replay$i" bash -c "$replay"
       [ "$rc" -ne 0 ] && explore_replays=$((explore_replays + 1))
     done
-    echo "      ${D}→ explore exit 1 after $secs s; the replay command, run 3 times: failed $explore_replays of 3${N}"
+    echo "      ${D}→ explore exit 1 after $explore_secs s; the replay command, run 3 times: failed $explore_replays of 3${N}"
     explore_cell="seed $explore_seed; replay $explore_replays/3"
   elif [ "$rc" -eq 0 ]; then
     echo "      ${D}│${N} $(grep -E 'runs, no failure' "$name.log" | tail -n 1 | sed 's/^greenring: //')"
@@ -124,7 +138,7 @@ run_explore() {
   fi
 }
 
-# verdict_cell RC LOG [DETAIL]: a table cell from a run's exit status and output.
+# cell RC LOG [DETAIL]: a table cell from a run's exit status and output.
 cell() {
   local rc=$1 log=$2 detail=${3:-}
   local word
@@ -169,6 +183,8 @@ a_native=$(cell "$native_rc" a.native.log "$(sed -n 's/^verdict: FAIL: \([0-9]*\
 run_green a.fifo -- "$bin/demo-lost-update"
 a_fifo=$(cell "$green_rc" a.fifo.log "$(sed -n 's/^verdict: FAIL: \([0-9]*\) of \([0-9]*\).*/\1\/\2 lost/p' a.fifo.log)")
 a_fifo_rc=$green_rc
+again a.fifo 2 -- "$bin/demo-lost-update"
+a_again=$again_failed
 run_explore a.explore "$RUNS" "$bin/demo-lost-update"
 a_explore=$explore_cell
 echo "  fixed: the account's mutex held across the read-modify-write"
@@ -176,7 +192,7 @@ run_green a.fixed -- "$bin/demo-lost-update-fixed"
 f=$green_rc
 run_explore a.fixed.explore "$RUNS" "$bin/demo-lost-update-fixed"
 a_fixed=$(fixed_cell "$f" "$explore_rc" "$RUNS")
-if [ "$a_fifo_rc" -ne 0 ]; then a_caught="fifo: every run"; else a_caught="explore: seed ${explore_seed:-none}"; fi
+if [ "$a_fifo_rc" -ne 0 ]; then a_caught="fifo: $((a_again + 1))/3 runs fail"; else a_caught="explore: seed ${explore_seed:-none}"; fi
 row "(a) lost update" "$a_native" "$a_fifo" "$a_explore" "$a_fixed" "$a_caught"
 
 # ---------------------------------------------------------------------------
@@ -200,7 +216,7 @@ run_green b.fixed -- "$bin/demo-lazy-init-fixed"
 f=$green_rc
 run_explore b.fixed.explore "$RUNS" "$bin/demo-lazy-init-fixed"
 b_fixed=$(fixed_cell "$f" "$explore_rc" "$RUNS")
-if [ "$b_fifo_rc" -ne 0 ]; then b_caught="fifo: every run"
+if [ "$b_fifo_rc" -ne 0 ]; then b_caught="fifo"
 elif [ -n "$b_seed" ]; then b_caught="explore only (seed $b_seed)"
 else b_caught="nothing"; fi
 [ "$b_defaults" -eq 0 ] || b_caught="$b_caught; defaults path failed too"
@@ -293,6 +309,8 @@ f_native=$(cell "$native_rc" f.native.log "$(misfiled f.native.log)")
 run_green f.fifo -- "$bin/demo-thread-local"
 f_fifo=$(cell "$green_rc" f.fifo.log "$(misfiled f.fifo.log)")
 f_fifo_rc=$green_rc
+again f.fifo 2 -- "$bin/demo-thread-local"
+f_again=$again_failed
 run_explore f.explore "$RUNS" "$bin/demo-thread-local"
 f_explore=$explore_cell
 echo "  fixed: a pthread key (per green thread under greenring)"
@@ -300,7 +318,7 @@ run_green f.fixed -- "$bin/demo-thread-local-fixed"
 f=$green_rc
 run_explore f.fixed.explore "$RUNS" "$bin/demo-thread-local-fixed"
 f_fixed=$(fixed_cell "$f" "$explore_rc" "$RUNS")
-if [ "$f_fifo_rc" -ne 0 ]; then f_caught="fifo: every run"; else f_caught="explore: seed ${explore_seed:-none}"; fi
+if [ "$f_fifo_rc" -ne 0 ]; then f_caught="fifo: $((f_again + 1))/3 runs fail"; else f_caught="explore: seed ${explore_seed:-none}"; fi
 row "(f) __thread state" "$f_native" "$f_fifo" "$f_explore" "$f_fixed" "$f_caught"
 
 # ---------------------------------------------------------------------------
@@ -353,8 +371,11 @@ echo "  (a) 4 tellers x 3 deposits under fifo"
 run_green lost-update --trace lost-update.json -- "$bin/demo-lost-update" -n 3
 if [ -s lost-update.json ]; then
   say_cmd greenring trace summary lost-update.json
-  "$greenring" trace summary lost-update.json >trace-summary.log 2>&1
-  sed -n '/^yields by site/,/^$/p' trace-summary.log | head -n 6 | sed "s/^/      ${D}│${N} /"
+  if "$greenring" trace summary lost-update.json >trace-summary.log 2>&1; then
+    sed -n '/^yields by site/,/^$/p' trace-summary.log | head -n 6 | sed "s/^/      ${D}│${N} /"
+  else
+    echo "      ${Y}→ $(head -n 1 trace-summary.log)${N}"
+  fi
 fi
 say_cmd greenring trace svg lost-update.json ">" lost-update.svg
 draw lost-update && cp lost-update.svg timeline.svg

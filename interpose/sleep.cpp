@@ -50,7 +50,7 @@ bool clock_sleeps_green(clockid_t c) {
 extern "C" {
 
 int nanosleep(const struct timespec* req, struct timespec* rem) {
-  if (!gi::can_park()) return REAL(nanosleep)(req, rem);
+  if (!gi::can_park() || !req) return REAL(nanosleep)(req, rem);  // NULL: the kernel's EFAULT
   greenring::detail::CallSite gr_site_(__builtin_return_address(0));
   if (!valid(req)) {
     errno = EINVAL;
@@ -68,7 +68,7 @@ int nanosleep(const struct timespec* req, struct timespec* rem) {
 int __nanosleep(const struct timespec* req, struct timespec* rem) { return nanosleep(req, rem); }
 
 int clock_nanosleep(clockid_t clock, int flags, const struct timespec* req, struct timespec* rem) {
-  if (!gi::can_park() || !clock_sleeps_green(clock)) return REAL(clock_nanosleep)(clock, flags, req, rem);
+  if (!gi::can_park() || !clock_sleeps_green(clock) || !req) return REAL(clock_nanosleep)(clock, flags, req, rem);
   greenring::detail::CallSite gr_site_(__builtin_return_address(0));
   if (!valid(req)) return EINVAL;
   nanoseconds d = to_ns(*req);

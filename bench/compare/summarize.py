@@ -272,9 +272,29 @@ def write_md(out, machine, records, loadgen_cpu):
                      "Warning: the load generator used {:.0f}% of its core ({} on {}): it may have been the "
                      "bottleneck there.".format(top, s, w))
         lines.append("")
+    busy = busy_before_runs(os.path.join(out, "raw"))
+    if busy:
+        noisy = [b for b in busy if b >= 15]
+        lines.append("Other work on the machine: before each run the harness waits (at most 20 s) until both cores "
+                     "are less than 15% busy. The busy share seen just before the runs: median {}%, max {}%; {} of "
+                     "{} runs started on a busier machine (each raw file records its own).".format(
+                         sorted(busy)[len(busy) // 2], max(busy), len(noisy), len(busy)))
+        lines.append("")
     lines.append("Raw outputs: `raw/` (one file per run; `raw/machine.txt` is the machine).")
     with open(os.path.join(out, "latest.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
+
+
+def busy_before_runs(raw):
+    """The 'machine busy before the run' percentages the harness recorded."""
+    busy = []
+    for path in glob.glob(os.path.join(raw, "*", "*.txt")):
+        with open(path, errors="replace") as f:
+            for line in f:
+                m = re.match(r"# machine busy before the run: (\d+)%", line)
+                if m:
+                    busy.append(int(m.group(1)))
+    return busy
 
 
 def write_json(out, machine, records, loadgen_cpu):
@@ -284,6 +304,7 @@ def write_json(out, machine, records, loadgen_cpu):
         "records": records,
         "targets": [{"target": t, "figures": f, "verdict": v.replace("*", "")} for t, f, v in targets(records)],
         "loadgen_cpu_percent": [{"workload": w, "system": s, "value": c} for w, s, c in loadgen_cpu],
+        "machine_busy_before_runs_percent": busy_before_runs(os.path.join(out, "raw")),
     }
     with open(os.path.join(out, "latest.json"), "w") as f:
         json.dump(doc, f, indent=1, ensure_ascii=False)

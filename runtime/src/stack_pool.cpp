@@ -19,6 +19,11 @@
 #include "libc.hpp"
 #include "sys.hpp"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#define GREENRING_LSAN 1
+#endif
+
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102
 #endif
@@ -121,6 +126,11 @@ void grow(SizeClass& c) {
   // Huge pages would turn every touched stack into 2 MiB of RSS.
   madvise(p, len, MADV_NOHUGEPAGE);
   auto* base = static_cast<char*>(p);
+#ifdef GREENRING_LSAN
+  // Green threads still parked at exit hold their objects on these stacks:
+  // LeakSanitizer must scan them, as it scans OS thread stacks.
+  for (std::size_t i = 0; i < kSlab; ++i) __lsan_register_root_region(base + i * stride + kPage, c.size);
+#endif
   for (std::size_t i = kSlab; i-- > 0;) {
     char* g = base + i * stride;
     if (!guard(g)) all_guarded.store(false, std::memory_order_relaxed);

@@ -156,13 +156,14 @@ static void errorcheck(void) {
 
 /* ---- timedlock / trylock against a holder that sleeps. */
 static pthread_mutex_t held_mu = PTHREAD_MUTEX_INITIALIZER;
-static _Atomic int holding;
+static _Atomic int holding, released;
 
 static void* holder(void* arg) {
   (void)arg;
   pthread_mutex_lock(&held_mu);
   holding = 1;
   usleep(300 * 1000);
+  released = 1;
   pthread_mutex_unlock(&held_mu);
   return NULL;
 }
@@ -176,14 +177,14 @@ static void timedlock(void) {
   uint64_t t0 = gt_now_ns();
   CHECK_EQ(pthread_mutex_timedlock(&held_mu, &dl), ETIMEDOUT);
   uint64_t ms = ms_since(t0);
-  CHECK(ms >= 55 && ms < 250);
+  CHECK(ms >= 55 && ms < 2000);
   dl.tv_nsec = 1000000000L;
   CHECK_EQ(pthread_mutex_timedlock(&held_mu, &dl), EINVAL);
   dl = gt_abs_ms(CLOCK_REALTIME, 5000);
   t0 = gt_now_ns();
   CHECK_EQ(pthread_mutex_timedlock(&held_mu, &dl), 0); /* when the holder lets go */
-  ms = ms_since(t0);
-  CHECK(ms >= 100 && ms < 2000);
+  CHECK(atomic_load(&released));
+  CHECK(ms_since(t0) < 4000); /* woken by the unlock, not by the deadline */
   CHECK_EQ(pthread_mutex_unlock(&held_mu), 0);
   CHECK_EQ(pthread_join(t, NULL), 0);
 }
@@ -236,7 +237,7 @@ static void cond(void) {
    * for an errorcheck mutex; for a normal one check via another thread's view. */
   pthread_mutex_unlock(&q_mu);
   uint64_t ms = ms_since(t0);
-  CHECK(ms >= 75 && ms < 500);
+  CHECK(ms >= 75 && ms < 2000);
 }
 
 /* ---- cond_monotonic: the condattr clock applies to the absolute time. A
@@ -270,7 +271,7 @@ static void cond_monotonic(void) {
   CHECK_EQ(pthread_cond_timedwait(&mono_cv, &mono_mu, &dl), ETIMEDOUT);
   pthread_mutex_unlock(&mono_mu);
   uint64_t ms = ms_since(t0);
-  CHECK(ms >= 95 && ms < 1000);
+  CHECK(ms >= 95 && ms < 2000);
 
   /* clockwait names its clock explicitly, whatever the cond's. */
   dl = gt_abs_ms(CLOCK_REALTIME, 60);
@@ -279,7 +280,7 @@ static void cond_monotonic(void) {
   CHECK_EQ(pthread_cond_clockwait(&mono_cv, &mono_mu, CLOCK_REALTIME, &dl), ETIMEDOUT);
   pthread_mutex_unlock(&mono_mu);
   ms = ms_since(t0);
-  CHECK(ms >= 55 && ms < 1000);
+  CHECK(ms >= 55 && ms < 2000);
 
   /* Woken by a signal well before a 5 s deadline. */
   pthread_t t;
@@ -415,7 +416,7 @@ static void sem(void) {
   CHECK_EQ(sem_timedwait(&items, &dl), -1);
   CHECK_EQ(errno, ETIMEDOUT);
   uint64_t ms = ms_since(t0);
-  CHECK(ms >= 65 && ms < 500);
+  CHECK(ms >= 65 && ms < 2000);
   CHECK_EQ(sem_post(&items), 0);
   CHECK_EQ(sem_trywait(&items), 0);
   sem_destroy(&items);
@@ -514,7 +515,10 @@ static void futex(void) {
   CHECK_EQ(atomic_load(&fwoken), 0);
   __atomic_store_n(&fword, 1, __ATOMIC_RELEASE);
   long n = syscall(SYS_futex, &fword, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
-  CHECK_EQ(n, 100);
+  /* Green threads are all parked by now (they ran before main's sleep
+   * ended, in FIFO order); native ones may still be on their way. */
+  if (gt_expect_green()) CHECK_EQ(n, 100);
+  else CHECK(n >= 0 && n <= 100);
   JOIN_ALL(t, 100);
   CHECK_EQ(atomic_load(&fwoken), 100);
 }
@@ -527,22 +531,30 @@ static void futex(void) {
 static void sem_pshared(void) {
   sem_t* s = mmap(NULL, sizeof *s, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   REQUIRE(s != MAP_FAILED);
-  REQUIRE(sem_init(s, 1, 0) == 0);
-  pid_t child = fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
-    usleep(50 * 1000);
-    sem_post(s);
-    _exit(0);
+  /* An attempt counts only when the wait began before the post (a loaded
+   * machine may delay the parent past the child's sleep). */
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    REQUIRE(sem_init(s, 1, 0) == 0);
+    pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      usleep(200 * 1000);
+      sem_post(s);
+      _exit(0);
+    }
+    struct timespec dl = gt_abs_ms(CLOCK_REALTIME, 2000);
+    uint64_t t0 = gt_now_ns();
+    int r = sem_timedwait(s, &dl);
+    uint64_t ms = ms_since(t0);
+    int status = 0;
+    waitpid(child, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    sem_destroy(s);
+    if (r == 0 && ms < 20) continue; /* posted before we waited: inconclusive */
+    CHECK_EQ(r, 0);
+    CHECK(ms < 1500); /* woken by the post, not by the deadline */
+    break;
   }
-  struct timespec dl = gt_abs_ms(CLOCK_REALTIME, 1000);
-  uint64_t t0 = gt_now_ns();
-  CHECK_EQ(sem_timedwait(s, &dl), 0);
-  uint64_t ms = ms_since(t0);
-  CHECK(ms < 500); /* woken by the post, not by the deadline */
-  int status = 0;
-  waitpid(child, &status, 0);
-  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   munmap(s, sizeof *s);
 }
 

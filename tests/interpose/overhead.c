@@ -7,6 +7,7 @@
  *                 shim: through the ring, completing inline); the pipe is
  *                 drained between batches, outside the timed part
  *   write_read_1  write() of 1 byte then read() of it back, blocking pipe
+ *   pread_file    pread() of 1 byte from a regular file in the page cache
  * usage: overhead [N]   (default N = 200000) */
 #include "transcript.h"
 
@@ -58,8 +59,21 @@ int main(int argc, char** argv) {
     if (write(bl[1], &c, 1) != 1 || read(bl[0], &c, 1) != 1) return 2;
   double pair = ns_since(&t0) / (double)n;
 
+  char path[] = "/tmp/greenring-overhead-XXXXXX";
+  int f = mkstemp(path);
+  if (f < 0 || write(f, "data", 4) != 4) return 2;
+  unlink(path);
+  for (int i = 0; i < 1000; ++i)
+    if (pread(f, &c, 1, 1) != 1) return 2;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (long i = 0; i < n; ++i)
+    if (pread(f, &c, 1, 1) != 1) return 2;
+  double pread_file = ns_since(&t0) / (double)n;
+  close(f);
+
   printf("read_eagain %.1f ns/call\n", eagain);
   printf("write_1 %.1f ns/call\n", write1);
   printf("write_read_1 %.1f ns/pair\n", pair);
+  printf("pread_file %.1f ns/call\n", pread_file);
   return 0;
 }

@@ -35,6 +35,9 @@ static void nanosleep_cases(void) {
   CALL("nanosleep(tv_nsec=-1)", nanosleep(&neg_ns, NULL));
   struct timespec neg_s = {-1, 0};
   CALL("nanosleep(tv_sec=-1)", nanosleep(&neg_s, NULL));
+  struct timespec* volatile no_req = NULL; /* volatile: hide the NULL from the nonnull check */
+  CALL("nanosleep(NULL)", nanosleep(no_req, NULL));
+  CALL_RC("clock_nanosleep(MONOTONIC, 0, NULL)", clock_nanosleep(CLOCK_MONOTONIC, 0, no_req, NULL));
 }
 
 static struct timespec plus_ms(clockid_t c, long ms) {

@@ -5,6 +5,7 @@
 #include "transcript.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <termios.h>
@@ -88,7 +89,8 @@ int main(void) {
   t_later_join(&l);
   int avail = -1;
   CALL("write 3 to master", write(master, "123", 3));
-  t_msleep(50);
+  struct pollfd pf = {slave, POLLIN, 0};
+  CALL("poll the tty until the bytes are there", poll(&pf, 1, 2000));
   CALL("ioctl(FIONREAD)", ioctl(slave, FIONREAD, &avail));
   t_say("  FIONREAD: %d", avail);
 
