@@ -73,6 +73,7 @@ void audit(int teller, const char* format, ...) {
   va_start(args, format);
   n += vsnprintf(line + n, sizeof line - (size_t)n - 1, format, args);
   va_end(args);
+  if (n > (int)sizeof line - 2) n = (int)sizeof line - 2; /* truncated */
   line[n++] = '\n';
   if (write(audit_fd, line, (size_t)n) != n) perror("audit: write");
 }

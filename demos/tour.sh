@@ -199,10 +199,11 @@ row "(a) lost update" "$a_native" "$a_fifo" "$a_explore" "$a_fixed" "$a_caught"
 heading "(b) Lazy init: check-then-act raced through a yield only some paths take" lazy_init.c
 echo "  get_config(): if (config == NULL) load it; loading reads a config file: read() may park."
 run_native b "$bin/demo-lazy-init"
-b_native=$(cell "$native_rc" b.native.log)
+loads() { sed -n 's/^verdict: FAIL: config loaded \([0-9]*\) times.*/loaded \1 times/p' "$1"; }
+b_native=$(cell "$native_rc" b.native.log "$(loads b.native.log)")
 run_green b.fifo -- "$bin/demo-lazy-init"
 b_fifo_rc=$green_rc
-b_fifo=$(cell "$green_rc" b.fifo.log)
+b_fifo=$(cell "$green_rc" b.fifo.log "$(loads b.fifo.log)")
 echo "  the path the tests took (no config file: nothing in get_config can yield), explored:"
 run_explore b.defaults "$RUNS" "$bin/demo-lazy-init" --defaults
 b_defaults=$explore_rc

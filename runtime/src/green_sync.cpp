@@ -13,6 +13,10 @@
 
 #include <greenring/greenring.hpp>
 
+#include <liburing.h>
+
+#include <algorithm>
+
 #include "parking_lot.hpp"
 #include "scheduler.hpp"
 #include "sys.hpp"
@@ -36,6 +40,12 @@ int mutex_type(pthread_mutex_t* m) { return m->__data.__kind & kKindMask & kKind
 bool greenable(pthread_mutex_t* m) { return (m->__data.__kind & kRobustOrPiOrPp) == 0; }
 
 // Acquires the lock word (recursion and ownership are the caller's).
+Parked kernel_futex_wait(uint32_t* addr, uint32_t expected, bool shared, Deadline dl);
+
+// PTHREAD_PROCESS_SHARED: the other side may be another process, reachable
+// only through the kernel's futex.
+bool mutex_shared(pthread_mutex_t* m) { return (m->__data.__kind & 128) != 0; }
+
 int acquire(pthread_mutex_t* m, Deadline dl, bool try_only) {
   auto lw = lock_word(m);
   int c = 0;
@@ -43,8 +53,10 @@ int acquire(pthread_mutex_t* m, Deadline dl, bool try_only) {
   if (try_only) return EBUSY;
   for (;;) {
     if (lw.exchange(2, std::memory_order_acquire) == 0) return 0;
-    Parked p = park_on(&m->__data.__lock, [&] { return lw.load(std::memory_order_relaxed) == 2; }, dl,
-                       {"mutex", m});
+    Parked p = mutex_shared(m)
+                   ? kernel_futex_wait(reinterpret_cast<uint32_t*>(&m->__data.__lock), 2, true, dl)
+                   : park_on(&m->__data.__lock, [&] { return lw.load(std::memory_order_relaxed) == 2; }, dl,
+                             {"mutex", m});
     if (p == Parked::timed_out) {
       int z = 0;
       if (lw.compare_exchange_strong(z, 2, std::memory_order_acquire)) return 0;
@@ -53,10 +65,15 @@ int acquire(pthread_mutex_t* m, Deadline dl, bool try_only) {
   }
 }
 
-void release_word(std::atomic_ref<int> lw, void* addr) {
+void release_word(std::atomic_ref<int> lw, void* addr, bool shared = false) {
   if (lw.exchange(0, std::memory_order_release) == 2) {
-    // Waiters may be green (parked here) or native (in futex_wait).
-    if (!unpark_one(addr)) sys::futex_wake(reinterpret_cast<std::atomic<uint32_t>*>(addr), 1);
+    // Waiters may be green (parked here) or native (in futex_wait), or, for
+    // a process-shared mutex, in another process.
+    if (shared) {
+      sys::raw(SYS_futex, reinterpret_cast<long>(addr), FUTEX_WAKE, 1);
+    } else if (!unpark_one(addr)) {
+      sys::futex_wake(reinterpret_cast<std::atomic<uint32_t>*>(addr), 1);
+    }
   }
 }
 
@@ -64,6 +81,35 @@ void release_word(std::atomic_ref<int> lw, void* addr) {
 // where a switch may happen (a latent yield point).
 void latent(const YieldInfo& why) {
   if (Scheduler* s = Scheduler::current_if_any(); s && s->policy().kind() != SchedKind::fifo) s->latent_point(why);
+}
+
+// Waits on the kernel's futex for *addr through the ring
+// (IORING_OP_FUTEX_WAIT, Linux 6.7; liburing 2.3 has no helper for it), so
+// the OS thread keeps running other green threads. On an older kernel it
+// falls back to short sleeps between checks.
+constexpr uint8_t kOpFutexWait = 51;
+constexpr unsigned kFutex2SizeU32 = 0x02, kFutex2Private = 128;
+
+Parked kernel_futex_wait(uint32_t* addr, uint32_t expected, bool shared, Deadline dl) {
+  static std::atomic<bool> unsupported{false};
+  io::deadline d = dl == kForever ? io::deadline{} : io::deadline(dl);
+  if (!unsupported.load(std::memory_order_relaxed)) {
+    Reactor& r = Scheduler::current().reactor();
+    io_uring_sqe* s = r.sqe(d.is_set() ? 2 : 1);
+    io_uring_prep_rw(kOpFutexWait, s, static_cast<int>(kFutex2SizeU32 | (shared ? 0 : kFutex2Private)), addr, 0,
+                     expected);
+    s->addr3 = 0xffffffffULL;  // FUTEX_BITSET_MATCH_ANY
+    Op op;
+    int32_t res = r.run(op, s, d);
+    if (res == 0 || res == -EAGAIN) return Parked::woken;
+    if (res == -ETIMEDOUT) return Parked::timed_out;
+    if (res != -EINVAL && res != -EOPNOTSUPP) return Parked::woken;  // EINTR etc.: the caller looks again
+    unsupported.store(true, std::memory_order_relaxed);
+  }
+  auto until = std::min(dl, std::chrono::steady_clock::now() + std::chrono::milliseconds(1));
+  park_until(until, {"futex", YieldInfo::addr, reinterpret_cast<long long>(addr), nullptr});
+  if (std::atomic_ref<uint32_t>(*addr).load() != expected) return Parked::woken;
+  return std::chrono::steady_clock::now() >= dl ? Parked::timed_out : Parked::woken;
 }
 
 long raw_futex_wake(void* addr, int n, int private_flag = FUTEX_PRIVATE_FLAG) {
@@ -133,7 +179,7 @@ int mutex_unlock(pthread_mutex_t* m) {
     if (type == PTHREAD_MUTEX_RECURSIVE && --m->__data.__count != 0) return 0;
   }
   owner.store(0, std::memory_order_relaxed);
-  release_word(lock_word(m), &m->__data.__lock);
+  release_word(lock_word(m), &m->__data.__lock, mutex_shared(m));
   latent({"mutex_unlock", YieldInfo::addr, reinterpret_cast<long long>(m), nullptr});
   return 0;
 }
@@ -248,6 +294,9 @@ int rwlock_unlock(pthread_rwlock_t* rw) {
 // high half; native waiters futex-wait on the value's address.
 namespace {
 constexpr uint64_t kWaiterOne = uint64_t{1} << 32;
+// glibc keeps the futex flag to XOR in: 0 for a private semaphore,
+// FUTEX_PRIVATE_FLAG for a process-shared one (sem_open, sem_init(s, 1, n)).
+bool sem_shared(sem_t* s) { return reinterpret_cast<int*>(s)[2] == FUTEX_PRIVATE_FLAG; }
 std::atomic_ref<uint64_t> sem_word(sem_t* s) { return word(*reinterpret_cast<uint64_t*>(s)); }
 }  // namespace
 
@@ -264,8 +313,15 @@ int sem_wait(sem_t* s, Deadline dl, bool try_only) {
       return -1;
     }
     w.fetch_add(kWaiterOne, std::memory_order_relaxed);
-    Parked p = park_on(s, [&] { return static_cast<uint32_t>(w.load(std::memory_order_relaxed)) == 0; }, dl,
-                       {"semaphore", s});
+    Parked p;
+    if (sem_shared(s)) {
+      // Process-shared (sem_open, sem_init(s, 1, n)): the poster may be in
+      // another process, whose futex wake only the kernel sees.
+      p = kernel_futex_wait(reinterpret_cast<uint32_t*>(s), 0, true, dl);
+    } else {
+      p = park_on(s, [&] { return static_cast<uint32_t>(w.load(std::memory_order_relaxed)) == 0; }, dl,
+                  {"semaphore", s});
+    }
     w.fetch_sub(kWaiterOne, std::memory_order_relaxed);
     if (p == Parked::timed_out) {
       uint64_t again = w.load(std::memory_order_relaxed);
@@ -286,7 +342,7 @@ int sem_post(sem_t* s) {
     }
   } while (!w.compare_exchange_weak(d, d + 1, std::memory_order_release));
   if (d >> 32) {
-    if (!unpark_one(s)) raw_futex_wake(s, 1, reinterpret_cast<int*>(s)[2]);  // glibc's `private` flag
+    if (!unpark_one(s)) raw_futex_wake(s, 1, sem_shared(s) ? 0 : FUTEX_PRIVATE_FLAG);
   }
   return 0;
 }

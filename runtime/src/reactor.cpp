@@ -21,6 +21,7 @@ namespace {
 constexpr uint64_t kIgnore = 0;    // linked timeouts, cancel requests
 constexpr uint64_t kEventFd = 1;   // the cross-thread wake-up read
 
+constexpr uint8_t kOpFutexWaitCode = 51;  // IORING_OP_FUTEX_WAIT (Linux 6.7)
 constexpr unsigned kEntries = 256;
 constexpr unsigned kCqEntries = 4096;
 
@@ -196,7 +197,8 @@ void Reactor::reap() {
 }
 
 void Reactor::start(Op& op, io_uring_sqe* s) {
-  op.fd = s->fd;
+  // A futex wait's "fd" field holds its flags, not a file descriptor.
+  op.fd = s->opcode == kOpFutexWaitCode ? -1 : s->fd;
   io_uring_sqe_set_data(s, &op);
   op.next = &inflight_head_;
   op.prev = inflight_head_.prev;

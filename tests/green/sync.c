@@ -524,10 +524,9 @@ static void futex(void) {
 }
 
 /* ---- sem_pshared: a process-shared semaphore posted by another process
- * (a forked child) wakes the waiter at once. KNOWN TO FAIL under the shim:
- * the green waiter parks in the process's own parking lot, which the
- * child's kernel futex wake cannot reach, so only the deadline ends the
- * wait (an untimed sem_wait would never return). Registered WILL_FAIL. */
+ * (a forked child) wakes the waiter at once. Under the shim the green waiter
+ * waits on the kernel futex through the ring (IORING_OP_FUTEX_WAIT), since
+ * the poster's futex wake happens in another process. */
 static void sem_pshared(void) {
   sem_t* s = mmap(NULL, sizeof *s, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   REQUIRE(s != MAP_FAILED);
