@@ -247,7 +247,7 @@ void print_usage(std::FILE* out) {
         "  --trace FILE.json       write a Chrome trace-event file (Perfetto, chrome://tracing)\n"
         "  --stats                 print a table of yield sites by count at exit\n"
         "  --block-ms MS           report a green thread that runs MS ms without yielding\n"
-        "  --strict                abort when code in a no-yield scope yields\n"
+        "  --strict                make every yield an error: abort at the first one, naming the call and its site\n"
         "  --stack-size BYTES      green thread stack size, 16k..1024M (e.g. 65536, 64k, 1M)\n"
         "  --log LEVEL             log level: error, warn, info, debug or trace\n"
         "  --no-inherit            programs that CMD executes run without greenring\n"

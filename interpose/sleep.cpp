@@ -106,13 +106,13 @@ int usleep(useconds_t usec) {
 
 int sched_yield() {
   if (!gi::can_park()) return REAL(sched_yield)();
-  // Other green threads first; when none is ready, the OS thread yields its
-  // core as the caller asked (it may be spinning for another OS thread).
-  if (greenring::detail::Scheduler::current().others_ready()) {
-    greenring::yield();
-  } else {
-    REAL(sched_yield)();
-  }
+  // Other green threads first — and the scheduler, so that due timers and
+  // finished I/O are taken in even when nothing else is ready yet. When no
+  // other green thread was ready, the OS thread also yields its core as the
+  // caller asked (it may be spinning for another OS thread).
+  bool others = greenring::detail::Scheduler::current().others_ready();
+  greenring::yield();
+  if (!others) REAL(sched_yield)();
   return 0;
 }
 

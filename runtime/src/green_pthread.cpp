@@ -124,8 +124,6 @@ int create(pthread_t* out, const pthread_attr_t* attr, void* (*fn)(void*), void*
     explicit Start(GreenPthread* rec) : r(rec) {}
     void run() override {
       GreenProps* p = current_props();
-      p->pthread = r;
-      p->name = r->name;
       try {
         r->retval = r->fn(r->arg);
       } catch (const GreenExit& e) {
@@ -142,6 +140,9 @@ int create(pthread_t* out, const pthread_attr_t* attr, void* (*fn)(void*), void*
   };
   try {
     r->state = spawn_task(std::make_unique<Start>(r), stack_size_from(attr));
+    GreenProps& props = state_props(r->state);  // known before it first runs
+    props.pthread = r;
+    props.name = r->name;
   } catch (...) {
     live.fetch_sub(1);
     delete r;

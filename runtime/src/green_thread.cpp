@@ -50,14 +50,18 @@ green_thread_state* spawn_task(std::unique_ptr<task> t, std::size_t stack_size) 
   s->fiber = boost::fibers::fiber(std::allocator_arg, PooledStack{stack_size},
                                   [work = std::move(t), id = s->id]() mutable {
                                     reset_thread_state();
-                                    boost::this_fiber::properties<GreenProps>().id = id;
                                     try {
                                       work->run();
                                       work.reset();
                                     } catch (...) {
                                       uncaught(id);
                                     }
+                                    // The last run interval ends in the thread's end.
+                                    if (GreenProps* p = current_props()) p->yield = YieldInfo{"exit"};
                                   });
+  // Props exist from the fiber's construction (it was made ready): name it
+  // now, so that reports about it are right before it first runs.
+  s->fiber.properties<GreenProps>().id = s->id;
   return s;
 }
 
@@ -79,6 +83,8 @@ void detach_state(green_thread_state* s) {
 }
 
 green_thread::id state_id(const green_thread_state* s) noexcept { return s->id; }
+
+GreenProps& state_props(green_thread_state* s) { return s->fiber.properties<GreenProps>(); }
 
 }  // namespace detail
 
@@ -116,13 +122,21 @@ void yield() {
   boost::this_fiber::yield();
 }
 
-void sleep_until(clock::time_point tp) {
+namespace {
+// `asked` is what the caller asked for, for traces (not what is left after
+// the runtime's own set-up on first use).
+void sleep_to(clock::time_point tp, std::chrono::nanoseconds asked) {
   detail::Scheduler::current();
-  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(tp - clock::now()).count();
-  detail::park_until(tp, {"sleep", detail::YieldInfo::ns, ns < 0 ? 0 : ns, nullptr});
+  long long ns = asked.count() < 0 ? 0 : asked.count();
+  detail::park_until(tp, {"sleep", detail::YieldInfo::ns, ns, nullptr});
+}
+}  // namespace
+
+void sleep_until(clock::time_point tp) {
+  sleep_to(tp, std::chrono::duration_cast<std::chrono::nanoseconds>(tp - clock::now()));
 }
 
-void sleep_for(std::chrono::nanoseconds d) { sleep_until(clock::now() + d); }
+void sleep_for(std::chrono::nanoseconds d) { sleep_to(clock::now() + d, d); }
 
 namespace this_green_thread {
 green_thread::id get_id() noexcept {

@@ -12,5 +12,8 @@ void join_state(green_thread_state* s);
 // Lets the green thread run on unobserved; frees the state.
 void detach_state(green_thread_state* s);
 green_thread::id state_id(const green_thread_state* s) noexcept;
+struct GreenProps;
+// The runtime's record of the green thread (exists from its creation).
+GreenProps& state_props(green_thread_state* s);
 
 }  // namespace greenring::detail

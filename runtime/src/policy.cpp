@@ -7,9 +7,6 @@
 
 namespace greenring::detail {
 namespace {
-// PCT needs the run's length in steps to place its change points; a run of
-// the demos and tests takes hundreds to a few thousand switches.
-constexpr uint64_t kPctSteps = 2000;
 constexpr int64_t kUnset = INT64_MIN;
 
 bool is_dispatcher(const boost::fibers::context* c) {
@@ -20,7 +17,10 @@ bool is_dispatcher(const boost::fibers::context* c) {
 Policy::Policy(uint64_t stream) : kind_(config().sched), state_(config().seed * 0x9e3779b97f4a7c15ULL + stream) {
   if (kind_ == SchedKind::pct) {
     changes_ = std::min<unsigned>(config().depth > 0 ? config().depth - 1 : 0, 64);
-    for (unsigned i = 0; i < changes_; ++i) change_points_[i] = 1 + next() % kPctSteps;
+    // PCT places the points uniformly over the run's k steps; k is not known
+    // in advance (a test program takes tens of steps, a server millions), so
+    // each point first draws a scale 2^4..2^11, then a step within it.
+    for (unsigned i = 0; i < changes_; ++i) change_points_[i] = 1 + next() % (uint64_t{16} << (next() % 8));
   }
 }
 
@@ -86,12 +86,21 @@ boost::fibers::context* Policy::pick(boost::fibers::scheduler::ready_queue_type&
   return chosen;
 }
 
-bool Policy::latent_yield() noexcept {
+bool Policy::latent_yield(boost::fibers::scheduler::ready_queue_type& ready, boost::fibers::context* self) noexcept {
   switch (kind_) {
     case SchedKind::random:
       return next() & 1;
-    case SchedKind::pct:
-      return true;  // the priorities decide whether it actually switches
+    case SchedKind::pct: {
+      // A latent point is also a PCT step: a change point may demote self.
+      ++steps_;
+      for (unsigned i = 0; i < changes_; ++i)
+        if (change_points_[i] == steps_)
+          if (auto* p = static_cast<GreenProps*>(self->get_properties())) p->priority = 1 + i;
+      int64_t mine = priority(self);
+      for (auto& c : ready)
+        if (!is_dispatcher(&c) && priority(&c) > mine) return true;
+      return false;
+    }
     default:
       return false;
   }

@@ -25,8 +25,10 @@ class Policy {
   // Takes the next context off `ready` (non-empty). `leaving` is the context
   // that is giving up the thread.
   boost::fibers::context* pick(boost::fibers::scheduler::ready_queue_type& ready, boost::fibers::context* leaving);
-  // A call completed without blocking: should the green thread yield anyway?
-  bool latent_yield() noexcept;
+  // A call completed without blocking: should the green thread (`self`)
+  // yield anyway? random: a coin flip; pct: only if a ready green thread
+  // has a higher priority (else pct would degenerate to round-robin).
+  bool latent_yield(boost::fibers::scheduler::ready_queue_type& ready, boost::fibers::context* self) noexcept;
 
  private:
   uint64_t next() noexcept;  // splitmix64

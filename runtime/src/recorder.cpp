@@ -176,6 +176,8 @@ void Recorder::started_running(boost::fibers::context* ctx) noexcept {
   if (auto* p = static_cast<GreenProps*>(ctx->get_properties())) p->run_start = now_us();
 }
 
+void Recorder::flush() noexcept { at_exit(); }
+
 bool Recorder::enabled() noexcept { return on.load(std::memory_order_relaxed); }
 
 void Recorder::start() {
@@ -218,7 +220,10 @@ void Recorder::on_switch(boost::fibers::context* leaving, boost::fibers::context
     ++seq;
     lp->run_start = -1;
   }
-  if (np && !next->is_context(boost::fibers::type::dispatcher_context)) np->run_start = now;
+  if (np && !next->is_context(boost::fibers::type::dispatcher_context)) {
+    np->run_start = now;
+    if (tracing && np->name && *np->name) (*names)[track_of(np)] = np->name;
+  }
 }
 
 }  // namespace greenring::detail

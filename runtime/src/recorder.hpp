@@ -16,6 +16,9 @@ class Recorder {
   static void on_switch(boost::fibers::context* leaving, boost::fibers::context* next) noexcept;
   // A context that runs without having been picked (an OS thread's main).
   static void started_running(boost::fibers::context* ctx) noexcept;
+  // Writes the trace and prints the stats now (before an abort: those are
+  // the runs one most wants a trace of). Later calls do nothing.
+  static void flush() noexcept;
   // Set up once per process, when the first scheduler is made.
   static void start();
 };

@@ -126,6 +126,7 @@ void Scheduler::report_deadlock_if_stuck() noexcept {
     snprintf(line, sizeof line, "  %s waits on %s %p%s", who, p->waiting.what, p->waiting.addr, where);
     sys::say_line(line);
   }
+  Recorder::flush();
   abort();
 }
 
@@ -201,7 +202,7 @@ boost::fibers::context* Scheduler::pick_next() noexcept {
 }
 
 void Scheduler::latent_point(const YieldInfo& why) noexcept {
-  if (!policy_.latent_yield()) return;
+  if (!policy_.latent_yield(ready_, boost::fibers::context::active())) return;
   note_yield(why);
   SwitchGuard keep;
   boost::fibers::context::active()->yield();
@@ -300,6 +301,7 @@ void note_yield(YieldInfo why) noexcept {
              "greenring: %s at %s yields, and GREENRING_STRICT=1 (--strict) makes every yield an error", what, site);
   }
   sys::say_line(msg);
+  Recorder::flush();
   abort();
 }
 

@@ -2,6 +2,7 @@
 #include "yield_info.hpp"
 
 #include <dlfcn.h>
+#include <link.h>
 
 #include <cstdio>
 
@@ -40,7 +41,8 @@ void format_site(void* site, char* buf, std::size_t size) {
     return;
   }
   Dl_info info{};
-  if (!dladdr(site, &info) || !info.dli_fname) {
+  void* extra = nullptr;
+  if (!dladdr1(site, &info, &extra, RTLD_DL_SYMENT) || !info.dli_fname) {
     snprintf(buf, size, "%p", site);
     return;
   }
@@ -48,7 +50,13 @@ void format_site(void* site, char* buf, std::size_t size) {
   // A return address points after the call: step back one byte so that
   // addr2line names the calling line.
   if (off) --off;
-  if (info.dli_sname) {
+  // dladdr names the nearest exported symbol below the address, which for
+  // code in a static function is some other function: believe it only when
+  // the address lies inside that symbol.
+  auto* sym = static_cast<const ElfW(Sym)*>(extra);
+  bool inside = info.dli_sname && sym &&
+                static_cast<std::size_t>(static_cast<char*>(site) - static_cast<char*>(info.dli_saddr)) < sym->st_size;
+  if (inside) {
     auto soff = static_cast<unsigned long>(static_cast<char*>(site) - static_cast<char*>(info.dli_saddr));
     snprintf(buf, size, "%s+0x%lx (%s+0x%lx)", info.dli_sname, soff, info.dli_fname, off);
   } else {
