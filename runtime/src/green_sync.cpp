@@ -131,7 +131,7 @@ Deadline deadline_from(clockid_t clock, const struct timespec* abstime) {
 uint32_t owner_id() noexcept {
   GreenProps* p = current_props();
   if (p && p->id) return kGreenOwnerBase + static_cast<uint32_t>(p->id);
-  static thread_local uint32_t tid = static_cast<uint32_t>(sys::gettid());
+  static GREENRING_TLS uint32_t tid = static_cast<uint32_t>(sys::gettid());
   return tid;
 }
 

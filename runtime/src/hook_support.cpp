@@ -5,11 +5,12 @@
 
 #include "offload_pool.hpp"
 #include "scheduler.hpp"
+#include "sys.hpp"
 
 namespace greenring::detail {
 namespace {
-thread_local int depth = 0;
-thread_local int vouched_fd = -1;
+GREENRING_TLS int depth = 0;
+GREENRING_TLS int vouched_fd = -1;
 }
 
 void vouch_blocking(int fd) noexcept { vouched_fd = fd; }

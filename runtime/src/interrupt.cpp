@@ -4,12 +4,13 @@
 #include <csignal>
 
 #include "scheduler.hpp"
+#include "sys.hpp"
 
 namespace greenring::detail {
 namespace {
 // Set by a handler, read by the reactor on the same OS thread.
-thread_local volatile sig_atomic_t pending = 0;
-thread_local volatile sig_atomic_t pending_restartable = 1;
+GREENRING_TLS volatile sig_atomic_t pending = 0;
+GREENRING_TLS volatile sig_atomic_t pending_restartable = 1;
 }  // namespace
 
 InterruptibleWait::InterruptibleWait(Restart r) noexcept : restart_(r) {

@@ -9,6 +9,7 @@ extern "C" void greenring_no_yield_enter(const char* file, int line, const char*
   greenring::detail::Scheduler::current();
   greenring::detail::GreenProps* p = greenring::detail::current_props();
   if (!p) return;
+  greenring::detail::open_scopes.fetch_add(1, std::memory_order_relaxed);
   if (p->no_yield_depth++ == 0) {
     p->scope_file = file;
     p->scope_line = line;
@@ -18,5 +19,8 @@ extern "C" void greenring_no_yield_enter(const char* file, int line, const char*
 
 extern "C" void greenring_no_yield_leave(void) {
   greenring::detail::GreenProps* p = greenring::detail::current_props();
-  if (p && p->no_yield_depth > 0) --p->no_yield_depth;
+  if (p && p->no_yield_depth > 0) {
+    --p->no_yield_depth;
+    greenring::detail::open_scopes.fetch_sub(1, std::memory_order_relaxed);
+  }
 }

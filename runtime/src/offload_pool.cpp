@@ -15,7 +15,7 @@
 namespace greenring::detail {
 namespace {
 
-thread_local bool internal_thread = false;
+GREENRING_TLS bool internal_thread = false;
 
 void pool_lock();
 void pool_unlock();

@@ -19,8 +19,8 @@
 
 namespace greenring::detail {
 namespace {
-thread_local Scheduler* tls_scheduler = nullptr;
-thread_local void* tls_call_site = nullptr;
+GREENRING_TLS Scheduler* tls_scheduler = nullptr;
+GREENRING_TLS void* tls_call_site = nullptr;
 std::atomic<bool> deadlock_report{false};
 
 struct EhGlobals {  // libstdc++'s per-thread exception bookkeeping
@@ -187,7 +187,10 @@ void Scheduler::check_signals() noexcept {
 boost::fibers::context* Scheduler::pick_next() noexcept {
   check_signals();
   if (ready_.empty()) return nullptr;
-  boost::fibers::context* leaving = boost::fibers::context::active();
+  // Who is leaving matters only to pct, traces and the watchdog; asking
+  // Boost costs a __tls_get_addr, so the plain fifo path does not.
+  bool observed = policy_.kind() == SchedKind::pct || Recorder::enabled() || Watchdog::enabled();
+  boost::fibers::context* leaving = observed ? boost::fibers::context::active() : nullptr;
   boost::fibers::context* next = policy_.pick(ready_, leaving);  // the one place that decides
   if (Recorder::enabled()) Recorder::on_switch(leaving, next);
   if (Watchdog::enabled() && next != leaving) {
@@ -282,7 +285,12 @@ void check_no_scope() noexcept {
 }
 }  // namespace
 
+std::atomic<int> open_scopes{0};
+
 void note_yield(YieldInfo why) noexcept {
+  // Nobody looks at why a green thread yields unless a trace, the stats, a
+  // no-yield scope or --strict is on: then skip the bookkeeping.
+  if (open_scopes == 0 && !Recorder::enabled() && !config().strict) return;
   GreenProps* p = current_props();
   if (!p) return;
   if (!why.site) why.site = tls_call_site;

@@ -150,6 +150,8 @@ bool park_until(std::chrono::steady_clock::time_point tp, const YieldInfo& why) 
 // no-yield scope (or any yield under GREENRING_STRICT=1) stops the program
 // here with both places named.
 void note_yield(YieldInfo why) noexcept;
+// No-yield scopes open in the whole process (no_yield.cpp keeps it).
+extern std::atomic<int> open_scopes;
 
 // Saves errno and the C++ exception state on construction and puts them back
 // on destruction: wrap every switch away from a green thread in one.

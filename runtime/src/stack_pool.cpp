@@ -60,7 +60,7 @@ int madvise_guards = -1;
 // Every stack handed out so far is guarded: no canaries needed.
 std::atomic<bool> all_guarded{true};
 
-thread_local boost::context::stack_context last_stack{};
+GREENRING_TLS boost::context::stack_context last_stack{};
 
 struct sigaction previous_segv;
 std::atomic<bool> handler_installed{false};
