@@ -17,7 +17,11 @@ namespace {
 // tty, eventfd) fail with ESPIPE, after the kernel's check of the offset;
 // io_uring would ignore the offset and transfer data instead.
 bool no_position(int fd, off_t off) {
-  if (off < 0 || !gi::fds().stream(fd)) return false;
+  if (off < 0) return false;
+  if (!gi::fds().stream(fd)) {
+    greenring::detail::vouch_seekable(fd);  // the runtime need not ask again
+    return false;
+  }
   errno = ESPIPE;
   return true;
 }

@@ -13,6 +13,15 @@ GREENRING_TLS int depth = 0;
 GREENRING_TLS int vouched_fd = -1;
 }
 
+GREENRING_TLS int seekable_fd = -1;
+
+void vouch_seekable(int fd) noexcept { seekable_fd = fd; }
+bool vouched_seekable(int fd) noexcept {
+  bool v = seekable_fd == fd;
+  seekable_fd = -1;
+  return v;
+}
+
 void vouch_blocking(int fd) noexcept { vouched_fd = fd; }
 bool vouched_blocking(int fd) noexcept {
   bool v = vouched_fd == fd;

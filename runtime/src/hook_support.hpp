@@ -34,5 +34,8 @@ bool decline_thread_atexit(void (*dtor)(void*)) noexcept;
 // that op.
 void vouch_blocking(int fd) noexcept;
 bool vouched_blocking(int fd) noexcept;
+// Likewise for "fd has a file position" (positional calls skip their lseek).
+void vouch_seekable(int fd) noexcept;
+bool vouched_seekable(int fd) noexcept;
 
 }  // namespace greenring::detail
