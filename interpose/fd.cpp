@@ -85,47 +85,33 @@ int eventfd(unsigned int initval, int flags) {
   return fd;
 }
 
-int open(const char* path, int flags, ...) {
-  mode_t mode = 0;
-  if (wants_mode(flags)) {
-    va_list ap;
-    va_start(ap, flags);
-    mode = va_arg(ap, mode_t);
-    va_end(ap);
+// The mode argument exists only with O_CREAT or O_TMPFILE.
+#define MODE_ARG(flags, mode)      \
+  mode_t mode = 0;                 \
+  if (wants_mode(flags)) {         \
+    va_list ap;                    \
+    va_start(ap, flags);           \
+    mode = va_arg(ap, mode_t);     \
+    va_end(ap);                    \
   }
+
+int open(const char* path, int flags, ...) {
+  MODE_ARG(flags, mode);
   return opened(REAL(open)(path, flags, mode), flags);
 }
 
 int open64(const char* path, int flags, ...) {
-  mode_t mode = 0;
-  if (wants_mode(flags)) {
-    va_list ap;
-    va_start(ap, flags);
-    mode = va_arg(ap, mode_t);
-    va_end(ap);
-  }
+  MODE_ARG(flags, mode);
   return opened(REAL(open64)(path, flags, mode), flags);
 }
 
 int openat(int dirfd, const char* path, int flags, ...) {
-  mode_t mode = 0;
-  if (wants_mode(flags)) {
-    va_list ap;
-    va_start(ap, flags);
-    mode = va_arg(ap, mode_t);
-    va_end(ap);
-  }
+  MODE_ARG(flags, mode);
   return opened(REAL(openat)(dirfd, path, flags, mode), flags);
 }
 
 int openat64(int dirfd, const char* path, int flags, ...) {
-  mode_t mode = 0;
-  if (wants_mode(flags)) {
-    va_list ap;
-    va_start(ap, flags);
-    mode = va_arg(ap, mode_t);
-    va_end(ap);
-  }
+  MODE_ARG(flags, mode);
   return opened(REAL(openat64)(dirfd, path, flags, mode), flags);
 }
 
