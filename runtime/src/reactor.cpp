@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 
 #include <boost/fiber/context.hpp>
 #include <boost/fiber/scheduler.hpp>
@@ -84,6 +85,19 @@ bool app_nonblocking(int fd) {
   return fl >= 0 && (fl & O_NONBLOCK);
 }
 
+// Moves a runtime fd to a number near the top of the fd limit (close-on-exec),
+// out of the way of the application's own numbering.
+int move_high(int fd) {
+  struct rlimit lim {};
+  sys::raw(SYS_getrlimit, RLIMIT_NOFILE, reinterpret_cast<long>(&lim));
+  rlim_t top = lim.rlim_cur == RLIM_INFINITY || lim.rlim_cur > 65536 ? 65536 : lim.rlim_cur;
+  if (top <= 256) return fd;
+  long high = sys::raw(SYS_fcntl, fd, F_DUPFD_CLOEXEC, static_cast<long>(top - 64));
+  if (high < 0) return fd;
+  sys::close(fd);
+  return static_cast<int>(high);
+}
+
 __kernel_timespec to_kernel_ts(std::chrono::steady_clock::time_point tp) {
   auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(tp.time_since_epoch()).count();
   if (ns < 0) ns = 0;
@@ -95,7 +109,8 @@ __kernel_timespec to_kernel_ts(std::chrono::steady_clock::time_point tp) {
 Reactor::Reactor(Scheduler& sched) : sched_(sched) { setup(); }
 
 void Reactor::rebuild_after_fork() {
-  sys::close(ring_.ring_fd);
+  // The ring's fd was closed at set-up (the ring is registered, and the
+  // child does not inherit registrations): only the eventfd is ours to close.
   sys::close(event_fd_);
   ring_ = {};
   event_armed_ = false;
@@ -122,9 +137,19 @@ void Reactor::setup() {
   if (r < 0) ring_unavailable(-r);
   // A forked child must not share this ring (it builds its own).
   io_uring_ring_dontfork(&ring_);
+  // The application owns the fd numbers: a shell dup2()s over 3..9, a
+  // daemon closes everything. So the ring keeps no fd at all (registered,
+  // entered by index) where the kernel allows, else one far from the low
+  // numbers, and so does the eventfd.
+  if (io_uring_register_ring_fd(&ring_) == 1) {
+    sys::close(ring_.ring_fd);
+    ring_.ring_fd = -1;
+  } else {
+    ring_.ring_fd = ring_.enter_ring_fd = move_high(ring_.ring_fd);
+  }
   long fd = sys::raw(SYS_eventfd2, 0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (fd < 0) ring_unavailable(static_cast<int>(-fd));
-  event_fd_ = static_cast<int>(fd);
+  event_fd_ = move_high(static_cast<int>(fd));
   arm_eventfd();
 }
 
