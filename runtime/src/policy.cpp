@@ -41,9 +41,20 @@ int64_t Policy::priority(boost::fibers::context* ctx) {
 
 boost::fibers::context* Policy::pick(boost::fibers::scheduler::ready_queue_type& ready,
                                      boost::fibers::context* leaving) {
-  if (kind_ == SchedKind::fifo || ++ready.begin() == ready.end()) {
+  if (++ready.begin() == ready.end()) {
     boost::fibers::context* c = &ready.front();
     ready.pop_front();
+    return c;
+  }
+  if (kind_ == SchedKind::fifo) {
+    // Boost queues its dispatcher before every green thread it resumes, so
+    // two green threads yielding to each other would pay a third switch per
+    // round. The dispatcher has nothing to do while green threads are ready
+    // but to move due timers and remote wake-ups over: let it wait its turn
+    // for up to 15 picks. The green threads keep their FIFO order.
+    boost::fibers::context* c = &ready.front();
+    if (is_dispatcher(c) && (++dispatcher_skips_ & 15) != 0) c = &*++ready.begin();
+    c->ready_unlink();
     return c;
   }
   ++steps_;

@@ -37,6 +37,7 @@ class Policy {
   SchedKind kind_;
   uint64_t state_;
   uint64_t steps_ = 0;
+  uint64_t dispatcher_skips_ = 0;
   uint64_t change_points_[64] = {};
   unsigned changes_ = 0;
 };
