@@ -344,8 +344,8 @@ row "(g) lock-order deadlock" "$g_native" "$g_fifo" "$g_explore" "$g_fixed" "$g_
 # ---------------------------------------------------------------------------
 heading "Traces: the failing schedules, drawn (greenring run --trace, greenring trace summary|svg)"
 # Relative names (the tour runs in $out): an SVG's title shows the file name only.
-# A run that aborts (scope, --strict, deadlock) ends before its trace is written,
-# so (c) and (g) have none.
+# A run that aborts (scope, --strict, deadlock) still writes its trace: the
+# runtime flushes it before the abort, so (c) and (g) are drawn up to that point.
 svg_tool=unknown
 svg_error=''
 # draw NAME: NAME.json -> NAME.svg; says where, or why not.
@@ -385,6 +385,9 @@ if [ -n "$b_seed" ]; then
   run_green lazy-init --sched random --seed "$b_seed" --trace lazy-init.json -- "$bin/demo-lazy-init"
   draw lazy-init
 fi
+echo "  (c) the clerks up to the sleep the no-yield scope refused"
+run_green library-upgrade --trace library-upgrade.json -- "$bin/demo-library-upgrade"
+draw library-upgrade
 echo "  (d) the job and the heartbeat"
 run_green heartbeat --trace heartbeat.json -- "$bin/demo-heartbeat"
 draw heartbeat
@@ -394,6 +397,9 @@ draw no-parallelism
 echo "  (f) four handlers sharing one __thread tag"
 run_green thread-local --trace thread-local.json -- "$bin/demo-thread-local"
 draw thread-local
+echo "  (g) the two clerks up to the deadlock report"
+run_green deadlock --trace deadlock.json -- "$bin/demo-deadlock"
+draw deadlock
 if [ -s timeline.svg ]; then
   svg_note="$out/timeline.svg (the schedule of (a); the others next to it)"
   echo "  ${B}SVG timeline: $out/timeline.svg${N}"
