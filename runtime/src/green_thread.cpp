@@ -21,10 +21,44 @@ namespace detail {
 struct green_thread_state {
   boost::fibers::fiber fiber;
   green_thread::id id = 0;
+  GreenProps* props = nullptr;  // lives with the fiber's context, which the handle keeps
+
+  // From the joining thread's BlockCache, like GreenProps.
+  static void* operator new(std::size_t size) {
+    if (Scheduler* sch = Scheduler::current_if_any())
+      if (void* p = sch->state_blocks().take()) return p;
+    return ::operator new(size);
+  }
+  static void operator delete(void* p) noexcept {
+    Scheduler* sch = Scheduler::current_if_any();
+    if (sch && sch->state_blocks().give(p)) return;
+    ::operator delete(p);
+  }
 };
 
 namespace {
 std::atomic<green_thread::id> next_id{1};
+// Tasks up to this size share one block size, so one cache serves them all;
+// a lambda that captures a few pointers fits.
+constexpr std::size_t kSmallTask = 64;
+}  // namespace
+
+void* task::operator new(std::size_t size) {
+  if (size > kSmallTask) return ::operator new(size);
+  if (Scheduler* sch = Scheduler::current_if_any())
+    if (void* p = sch->task_blocks().take()) return p;
+  return ::operator new(kSmallTask);
+}
+
+void task::operator delete(void* p, std::size_t size) noexcept {
+  if (size <= kSmallTask) {
+    Scheduler* sch = Scheduler::current_if_any();
+    if (sch && sch->task_blocks().give(p)) return;
+  }
+  ::operator delete(p);
+}
+
+namespace {
 
 [[noreturn]] void uncaught(green_thread::id id) {
   char msg[512];
@@ -43,7 +77,7 @@ std::atomic<green_thread::id> next_id{1};
 }  // namespace
 
 green_thread_state* spawn_task(std::unique_ptr<task> t, std::size_t stack_size) {
-  Scheduler::current();
+  Scheduler& sch = Scheduler::current();
   if (stack_size == 0) stack_size = StackPool::default_size();
   auto* s = new green_thread_state;
   s->id = next_id.fetch_add(1, std::memory_order_relaxed);
@@ -59,9 +93,15 @@ green_thread_state* spawn_task(std::unique_ptr<task> t, std::size_t stack_size) 
                                     // The last run interval ends in the thread's end.
                                     if (GreenProps* p = current_props()) p->yield = YieldInfo{"exit"};
                                   });
-  // Props exist from the fiber's construction (it was made ready): name it
-  // now, so that reports about it are right before it first runs.
-  s->fiber.properties<GreenProps>().id = s->id;
+  // Props exist from the fiber's construction (it was made ready, which
+  // made them): name it now, so that reports about it are right before it
+  // first runs. (fiber::properties<> would cost a dynamic_cast.)
+  s->props = sch.newest_props();
+#ifndef NDEBUG
+  if (s->props != &s->fiber.properties<GreenProps>())
+    sys::die_line("greenring: internal error: a new green thread's props were not the newest");
+#endif
+  s->props->id = s->id;
   return s;
 }
 
@@ -84,7 +124,7 @@ void detach_state(green_thread_state* s) {
 
 green_thread::id state_id(const green_thread_state* s) noexcept { return s->id; }
 
-GreenProps& state_props(green_thread_state* s) { return s->fiber.properties<GreenProps>(); }
+GreenProps& state_props(green_thread_state* s) { return *s->props; }
 
 }  // namespace detail
 
@@ -119,7 +159,7 @@ void yield() {
   detail::Scheduler::current();
   detail::note_yield({"yield", detail::YieldInfo::none, 0, nullptr});
   detail::SwitchGuard keep;
-  boost::this_fiber::yield();
+  detail::running_context()->yield();
 }
 
 namespace {
@@ -141,7 +181,7 @@ void sleep_for(std::chrono::nanoseconds d) { sleep_to(clock::now() + d, d); }
 namespace this_green_thread {
 green_thread::id get_id() noexcept {
   if (!detail::Scheduler::current_if_any()) return 0;
-  auto* p = boost::fibers::context::active()->get_properties();
+  auto* p = detail::running_context()->get_properties();
   return p ? static_cast<detail::GreenProps*>(p)->id : 0;
 }
 }  // namespace this_green_thread

@@ -36,7 +36,7 @@ int runtime_depth() noexcept { return depth; }
 bool can_park() noexcept {
   if (depth > 0 || on_internal_thread()) return false;
   if (!Scheduler::current_if_any()) return true;  // first use: the scheduler is made lazily
-  auto* ctx = boost::fibers::context::active();
+  auto* ctx = running_context();
   return ctx && !ctx->is_context(boost::fibers::type::dispatcher_context);
 }
 

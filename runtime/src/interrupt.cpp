@@ -16,7 +16,7 @@ GREENRING_TLS volatile sig_atomic_t pending_restartable = 1;
 InterruptibleWait::InterruptibleWait(Restart r) noexcept : restart_(r) {
   Scheduler& s = Scheduler::current();
   GreenProps* p = current_props();
-  ctx_ = boost::fibers::context::active();
+  ctx_ = running_context();
   main_ = !p || p->id == 0;
   if (p) p->interruptible = this;
   s.add_interruptible(this);

@@ -300,7 +300,7 @@ int poll(struct pollfd* fds, nfds_t nfds, deadline dl) {
     detail::InterruptibleWait* iw = detail::current_interruptible();
     auto interrupted = [&] { return iw && iw->interrupted(); };
     if (!any_done()) {
-      boost::fibers::context* self = boost::fibers::context::active();
+      boost::fibers::context* self = detail::running_context();
       for (auto& op : ops) op.waiter = self;
       if (dl.is_set()) {
         detail::park_until(dl.when(), {"poll", detail::YieldInfo::count, static_cast<long long>(nfds), nullptr});
@@ -318,7 +318,7 @@ int poll(struct pollfd* fds, nfds_t nfds, deadline dl) {
       io_uring_sqe_set_data64(s, 0);
     }
     r.flush();
-    boost::fibers::context* self = boost::fibers::context::active();
+    boost::fibers::context* self = detail::running_context();
     for (nfds_t i = 0; i < nfds; ++i) {
       while (!ops[i].done) {
         ops[i].waiter = self;

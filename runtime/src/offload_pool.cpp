@@ -143,7 +143,7 @@ void offload_task(task& t) {
     return;
   }
   Scheduler& sched = Scheduler::current();
-  Job j{&t, boost::fibers::context::active()};
+  Job j{&t, running_context()};
   sched.offload_started();
   pool().submit(&j);
   do park({"offload", YieldInfo::none, 0, nullptr});

@@ -97,7 +97,7 @@ std::size_t unpark(const void* addr, std::size_t limit) {
 Parked park_on(const void* addr, ValidateRef validate, std::chrono::steady_clock::time_point deadline,
                WaitReason why) {
   Scheduler::current();
-  boost::fibers::context* self = boost::fibers::context::active();
+  boost::fibers::context* self = running_context();
   Bucket& b = bucket_of(addr);
   Waiter w{addr, {}};
   {

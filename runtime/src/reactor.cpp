@@ -297,7 +297,7 @@ int32_t Reactor::run(Op& op, io_uring_sqe* s, const io::deadline& dl) {
   }
   if (!op.done) {
     if (iw) iw->set_op(&op);
-    op.waiter = boost::fibers::context::active();
+    op.waiter = running_context();
     do park(why);
     while (!op.done);
     op.waiter = nullptr;

@@ -21,13 +21,22 @@ namespace greenring::detail {
 namespace {
 GREENRING_TLS Scheduler* tls_scheduler = nullptr;
 GREENRING_TLS void* tls_call_site = nullptr;
+// The context pick_next chose, which Boost then resumes; null after a pick
+// that found nothing (Boost resumes its dispatcher then) or before the first.
+GREENRING_TLS boost::fibers::context* tls_running = nullptr;
 std::atomic<bool> deadlock_report{false};
 
 struct EhGlobals {  // libstdc++'s per-thread exception bookkeeping
   void* caught;
   unsigned uncaught;
 };
-EhGlobals* eh_globals() noexcept { return reinterpret_cast<EhGlobals*>(abi::__cxa_get_globals()); }
+// Its address is fixed per OS thread: ask libstdc++ (a __tls_get_addr) once.
+GREENRING_TLS EhGlobals* tls_eh_globals = nullptr;
+EhGlobals* eh_globals() noexcept {
+  EhGlobals* g = tls_eh_globals;
+  if (!g) g = tls_eh_globals = reinterpret_cast<EhGlobals*>(abi::__cxa_get_globals());
+  return g;
+}
 }  // namespace
 
 namespace {
@@ -60,7 +69,8 @@ Scheduler::~Scheduler() {
   // The thread's main context (and its props) outlive the algorithm.
   for (GreenProps* p = live_; p; p = p->next) p->owner = nullptr;
   if (Watchdog::enabled()) Watchdog::remove(&heartbeat_);
-  tls_scheduler = nullptr;
+  tls_scheduler = nullptr;  // before the block caches go: frees from now on go to the heap
+  tls_running = nullptr;
 }
 
 GreenProps::GreenProps(boost::fibers::context* ctx, Scheduler* s) : fiber_properties(ctx), owner(s) {
@@ -74,7 +84,20 @@ GreenProps::~GreenProps() {
 }
 
 boost::fibers::fiber_properties* Scheduler::new_properties(boost::fibers::context* ctx) {
-  return new GreenProps(ctx, this);
+  newest_props_ = new GreenProps(ctx, this);
+  return newest_props_;
+}
+
+void* GreenProps::operator new(std::size_t size) {
+  if (tls_scheduler)
+    if (void* p = tls_scheduler->props_blocks().take()) return p;
+  return ::operator new(size);
+}
+
+void GreenProps::operator delete(void* p) noexcept {
+  // A context may end after its thread's scheduler (the main context does).
+  if (tls_scheduler && tls_scheduler->props_blocks().give(p)) return;
+  ::operator delete(p);
 }
 
 void Scheduler::link(GreenProps* p) noexcept {
@@ -186,13 +209,17 @@ void Scheduler::check_signals() noexcept {
 
 boost::fibers::context* Scheduler::pick_next() noexcept {
   check_signals();
-  if (ready_.empty()) return nullptr;
+  if (ready_.empty()) {
+    tls_running = nullptr;  // Boost resumes the dispatcher, which we do not know
+    return nullptr;
+  }
   // Who is leaving matters only to pct, traces and the watchdog; asking
   // Boost costs a __tls_get_addr, so the plain fifo path does not.
   bool observed = policy_.kind() == SchedKind::pct || Recorder::enabled() || Watchdog::enabled();
-  boost::fibers::context* leaving = observed ? boost::fibers::context::active() : nullptr;
+  boost::fibers::context* leaving = observed ? running_context() : nullptr;
   boost::fibers::context* next = policy_.pick(ready_, leaving);  // the one place that decides
   if (Recorder::enabled()) Recorder::on_switch(leaving, next);
+  tls_running = next;
   if (Watchdog::enabled() && next != leaving) {
     auto* p = static_cast<GreenProps*>(next->get_properties());
     bool idle = next->is_context(boost::fibers::type::dispatcher_context);
@@ -205,10 +232,10 @@ boost::fibers::context* Scheduler::pick_next() noexcept {
 }
 
 void Scheduler::latent_point(const YieldInfo& why) noexcept {
-  if (!policy_.latent_yield(ready_, boost::fibers::context::active())) return;
+  if (!policy_.latent_yield(ready_, running_context())) return;
   note_yield(why);
   SwitchGuard keep;
-  boost::fibers::context::active()->yield();
+  running_context()->yield();
 }
 
 bool Scheduler::has_ready_fibers() const noexcept { return !ready_.empty(); }
@@ -232,6 +259,7 @@ Scheduler& Scheduler::current() {
     // The OS thread's own context gets props now (Boost makes them only when
     // a context is first made ready), so it has a wait reason and is listed.
     boost::fibers::context* main = boost::fibers::context::active();
+    tls_running = main;
     if (!main->get_properties()) main->set_properties(new GreenProps(main, tls_scheduler));
     if (Recorder::enabled()) Recorder::started_running(main);
   }
@@ -240,9 +268,19 @@ Scheduler& Scheduler::current() {
 
 Scheduler* Scheduler::current_if_any() noexcept { return tls_scheduler; }
 
+boost::fibers::context* running_context() noexcept {
+  boost::fibers::context* ctx = tls_running;
+#ifndef NDEBUG
+  // Every switch goes through pick_next; a debug build checks that claim.
+  if (ctx && ctx != boost::fibers::context::active())
+    sys::die_line("greenring: internal error: the running context is not the one pick_next chose");
+#endif
+  return ctx ? ctx : boost::fibers::context::active();
+}
+
 GreenProps* current_props() noexcept {
   if (!tls_scheduler) return nullptr;
-  return static_cast<GreenProps*>(boost::fibers::context::active()->get_properties());
+  return static_cast<GreenProps*>(running_context()->get_properties());
 }
 
 void note_wait(WaitReason why) noexcept {
@@ -290,12 +328,13 @@ std::atomic<int> open_scopes{0};
 void note_yield(YieldInfo why) noexcept {
   // Nobody looks at why a green thread yields unless a trace, the stats, a
   // no-yield scope or --strict is on: then skip the bookkeeping.
-  if (open_scopes == 0 && !Recorder::enabled() && !config().strict) return;
+  static const bool strict = config().strict;
+  if (open_scopes == 0 && !Recorder::enabled() && !strict) return;
   GreenProps* p = current_props();
   if (!p) return;
   if (!why.site) why.site = tls_call_site;
   p->yield = why;
-  if (p->no_yield_depth == 0 && !config().strict) return;
+  if (p->no_yield_depth == 0 && !strict) return;
   char what[128], site[512], msg[900];
   format_yield(why, what, sizeof what);
   format_site(why.site, site, sizeof site);
@@ -317,14 +356,14 @@ void park(const YieldInfo& why) noexcept {
   check_no_scope();
   note_yield(why);
   SwitchGuard keep;
-  boost::fibers::context::active()->suspend();
+  running_context()->suspend();
 }
 
 bool park_until(std::chrono::steady_clock::time_point tp, const YieldInfo& why) noexcept {
   check_no_scope();
   note_yield(why);
   SwitchGuard keep;
-  return boost::fibers::context::active()->wait_until(tp);
+  return running_context()->wait_until(tp);
 }
 
 }  // namespace greenring::detail

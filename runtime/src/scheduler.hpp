@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 
+#include "block_cache.hpp"
 #include "interrupt.hpp"
 #include "policy.hpp"
 #include "watchdog.hpp"
@@ -36,6 +37,9 @@ struct GreenProps : boost::fibers::fiber_properties {
   GreenProps(boost::fibers::context* ctx, Scheduler* owner);
   explicit GreenProps(boost::fibers::context* ctx);  // Boost.Fiber's default factory shape
   ~GreenProps() override;
+  // From the owning thread's BlockCache (Boost deletes props with ~context).
+  static void* operator new(std::size_t size);
+  static void operator delete(void* p) noexcept;
   boost::fibers::context* context() const noexcept { return ctx_; }
   uint64_t id = 0;         // 0: an OS thread's main context or the dispatcher
   void* pthread = nullptr;  // the green pthread record, in threads mode green
@@ -67,6 +71,14 @@ class Scheduler final : public boost::fibers::algo::algorithm_with_properties<Gr
   boost::fibers::fiber_properties* new_properties(boost::fibers::context* ctx) override;
 
   Reactor& reactor() noexcept { return reactor_; }
+  // Recycled memory for GreenProps, join states and small tasks
+  // (green_thread.cpp).
+  BlockCache& props_blocks() noexcept { return props_blocks_; }
+  BlockCache& state_blocks() noexcept { return state_blocks_; }
+  BlockCache& task_blocks() noexcept { return task_blocks_; }
+  // The props new_properties made last: a new fiber's, right after its
+  // construction made it ready.
+  GreenProps* newest_props() const noexcept { return newest_props_; }
   // A green thread other than the caller is ready to run (the dispatcher,
   // always queued while a green thread runs, does not count).
   bool others_ready() const noexcept;
@@ -106,6 +118,10 @@ class Scheduler final : public boost::fibers::algo::algorithm_with_properties<Gr
  private:
   void report_deadlock_if_stuck() noexcept;
 
+  BlockCache props_blocks_;
+  GreenProps* newest_props_ = nullptr;
+  BlockCache state_blocks_;
+  BlockCache task_blocks_;
   boost::fibers::scheduler::ready_queue_type ready_;
   Policy policy_;
   Heartbeat heartbeat_;
@@ -133,6 +149,10 @@ class CallSite {
  private:
   void* saved_;
 };
+
+// The context running on this OS thread: Boost's context::active(), without
+// its __tls_get_addr when pick_next has recorded it (the common case).
+boost::fibers::context* running_context() noexcept;
 
 // The props of the running context, or null before the runtime is used here.
 GreenProps* current_props() noexcept;
