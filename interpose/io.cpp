@@ -26,6 +26,11 @@ bool no_position(int fd, off_t off) {
   return true;
 }
 
+// Pipes and sockets are offered a read or write directly first (nowait.hpp);
+// a regular file always goes through the ring, so that a file write is a
+// switch on every file system, not only where the kernel must wait.
+void vouch_kind(int fd) { greenring::detail::vouch_stream(fd, gi::fds().stream(fd)); }
+
 }  // namespace
 
 extern "C" {
@@ -33,6 +38,7 @@ extern "C" {
 ssize_t read(int fd, void* buf, size_t n) {
   if (!gi::green(fd)) return REAL(read)(fd, buf, n);
   GREEN_CALL(gi::recv_restart(fd));
+  vouch_kind(fd);
   return io::read(fd, buf, n, gi::recv_deadline(fd));
 }
 ssize_t __read(int fd, void* buf, size_t n) { return read(fd, buf, n); }
@@ -44,6 +50,7 @@ ssize_t __read_chk(int fd, void* buf, size_t n, size_t buflen) {
 ssize_t write(int fd, const void* buf, size_t n) {
   if (!gi::green(fd)) return REAL(write)(fd, buf, n);
   GREEN_CALL(gi::send_restart(fd));
+  vouch_kind(fd);
   return io::write(fd, buf, n, gi::send_deadline(fd));
 }
 ssize_t __write(int fd, const void* buf, size_t n) { return write(fd, buf, n); }
@@ -51,12 +58,14 @@ ssize_t __write(int fd, const void* buf, size_t n) { return write(fd, buf, n); }
 ssize_t readv(int fd, const struct iovec* iov, int n) {
   if (!gi::green(fd)) return REAL(readv)(fd, iov, n);
   GREEN_CALL(gi::recv_restart(fd));
+  vouch_kind(fd);
   return io::readv(fd, iov, n, gi::recv_deadline(fd));
 }
 
 ssize_t writev(int fd, const struct iovec* iov, int n) {
   if (!gi::green(fd)) return REAL(writev)(fd, iov, n);
   GREEN_CALL(gi::send_restart(fd));
+  vouch_kind(fd);
   return io::writev(fd, iov, n, gi::send_deadline(fd));
 }
 

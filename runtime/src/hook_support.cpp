@@ -14,6 +14,18 @@ GREENRING_TLS int vouched_fd = -1;
 }
 
 GREENRING_TLS int seekable_fd = -1;
+GREENRING_TLS int stream_fd = -1;
+GREENRING_TLS bool stream_yes = false;
+
+void vouch_stream(int fd, bool stream) noexcept {
+  stream_fd = fd;
+  stream_yes = stream;
+}
+Stream vouched_stream(int fd) noexcept {
+  Stream v = stream_fd != fd ? Stream::unknown : stream_yes ? Stream::yes : Stream::no;
+  stream_fd = -1;
+  return v;
+}
 
 void vouch_seekable(int fd) noexcept { seekable_fd = fd; }
 bool vouched_seekable(int fd) noexcept {

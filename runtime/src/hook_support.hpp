@@ -34,6 +34,14 @@ bool decline_thread_atexit(void (*dtor)(void*)) noexcept;
 // that op.
 void vouch_blocking(int fd) noexcept;
 bool vouched_blocking(int fd) noexcept;
+// Likewise for what kind of fd a write goes to. A pipe, socket, FIFO or
+// eventfd (stream = yes) is first offered the data directly (RWF_NOWAIT) and
+// reaches the ring only when it would block; anything else the hook knows
+// of (no) goes through the ring, so that regular-file writes stay switches
+// whatever the file system. Without a vouch (the API) the runtime guesses.
+enum class Stream : char { unknown, yes, no };
+void vouch_stream(int fd, bool stream) noexcept;
+Stream vouched_stream(int fd) noexcept;
 // Likewise for "fd has a file position" (positional calls skip their lseek).
 void vouch_seekable(int fd) noexcept;
 bool vouched_seekable(int fd) noexcept;

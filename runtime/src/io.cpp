@@ -1,10 +1,13 @@
 // greenring::io: each call prepares one SQE and lets the Reactor park the
 // calling green thread until it completes. Writes loop until everything is
-// written, as a blocking write(2) does; reads return what arrived.
+// written, as a blocking write(2) does, and first offer the data to the
+// kernel without the ring; reads return what arrived.
 #include <greenring/io.hpp>
 
 #include <liburing.h>
 #include <unistd.h>
+
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <climits>
@@ -12,6 +15,7 @@
 #include <vector>
 
 #include "hook_support.hpp"
+#include "nowait.hpp"
 #include "scheduler.hpp"
 #include "sys.hpp"
 
@@ -21,6 +25,7 @@ namespace {
 using detail::Op;
 using detail::Reactor;
 using detail::Scheduler;
+using detail::nowait::kUseRing;
 
 constexpr uint64_t kCurrentPosition = ~uint64_t{0};  // -1: use and advance the file offset
 
@@ -36,12 +41,14 @@ ssize_t result(int32_t r) {
 
 // One op: prepare it with `prep`, run it with the deadline, return the raw result.
 template <class Prep>
-int32_t once(const deadline& dl, Prep&& prep) {
+int32_t once(const deadline& dl, Prep&& prep, bool* waited = nullptr) {
   Reactor& r = reactor();
   io_uring_sqe* s = r.sqe(dl.is_set() ? 2 : 1);
   prep(s);
   Op op;
-  return r.run(op, s, dl);
+  int32_t res = r.run(op, s, dl);
+  if (waited) *waited = op.parked;
+  return res;
 }
 
 // Repeats a transfer until `total` bytes moved: POSIX blocking writes do not
@@ -91,6 +98,20 @@ size_t iov_total(const struct iovec* iov, int n) {
   return t;
 }
 
+// A read: first without the ring where the last read on fd found data,
+// else (or when refused) through the ring, noting whether it had to wait.
+template <class Prep>
+int32_t read_once(int fd, const struct iovec* v, int n, const deadline& dl, Prep&& prep) {
+  if (detail::nowait::reads_first(fd) && iov_total(v, n) != 0) {
+    int32_t r = detail::nowait::readv(fd, v, n);
+    if (r != kUseRing) return r;
+  }
+  bool waited = false;
+  int32_t r = once(dl, prep, &waited);
+  detail::nowait::read_done(fd, waited);
+  return r;
+}
+
 // The iovecs that remain after skipping `skip` bytes, into `out`.
 void iov_advance(const struct iovec* iov, int n, size_t skip, std::vector<struct iovec>& out) {
   out.clear();
@@ -104,15 +125,26 @@ void iov_advance(const struct iovec* iov, int n, size_t skip, std::vector<struct
   }
 }
 
-template <class Prep>
-ssize_t writev_all(const struct iovec* iov, int n, const deadline& dl, Prep&& prep) {
+// `direct(v, n, done)` is the attempt without the ring (kUseRing when there
+// is none or it was refused), `prep` the ring op.
+template <class Direct, class Prep>
+ssize_t writev_all(const struct iovec* iov, int n, const deadline& dl, Direct&& direct, Prep&& prep) {
   std::vector<struct iovec> rest;
   return all(iov_total(iov, n), [&](size_t done) {
-    if (done == 0) return once(dl, [&](io_uring_sqe* s) { prep(s, iov, n, done); });
-    iov_advance(iov, n, done, rest);
-    return once(dl, [&](io_uring_sqe* s) { prep(s, rest.data(), static_cast<int>(rest.size()), done); });
+    const struct iovec* v = iov;
+    int count = n;
+    if (done != 0) {
+      iov_advance(iov, n, done, rest);
+      v = rest.data();
+      count = static_cast<int>(rest.size());
+    }
+    int32_t r = direct(v, count, done);
+    if (r != kUseRing) return r;
+    return once(dl, [&](io_uring_sqe* s) { prep(s, v, count, done); });
   });
 }
+
+constexpr auto no_direct = [](const struct iovec*, int, size_t) { return kUseRing; };
 
 int wait_for(int fd, unsigned events, const deadline& dl) {
   int32_t r = once(dl, [&](io_uring_sqe* s) { io_uring_prep_poll_add(s, fd, events); });
@@ -127,8 +159,9 @@ int wait_for(int fd, unsigned events, const deadline& dl) {
 }  // namespace
 
 ssize_t read(int fd, void* buf, size_t count, deadline dl) {
-  return result(once(dl, [&](io_uring_sqe* s) {
-    io_uring_prep_read(s, fd, buf, static_cast<unsigned>(std::min<size_t>(count, 0x7ffff000)), kCurrentPosition);
+  struct iovec v{buf, std::min<size_t>(count, 0x7ffff000)};
+  return result(read_once(fd, &v, 1, dl, [&](io_uring_sqe* s) {
+    io_uring_prep_read(s, fd, buf, static_cast<unsigned>(v.iov_len), kCurrentPosition);
   }));
 }
 
@@ -141,7 +174,8 @@ ssize_t pread(int fd, void* buf, size_t count, off_t offset, deadline dl) {
 
 ssize_t readv(int fd, const struct iovec* iov, int iovcnt, deadline dl) {
   if (!iov_ok(iovcnt, EINVAL)) return -1;
-  return result(once(dl, [&](io_uring_sqe* s) { io_uring_prep_readv(s, fd, iov, iovcnt, kCurrentPosition); }));
+  return result(read_once(fd, iov, iovcnt, dl,
+                          [&](io_uring_sqe* s) { io_uring_prep_readv(s, fd, iov, iovcnt, kCurrentPosition); }));
 }
 
 ssize_t preadv(int fd, const struct iovec* iov, int iovcnt, off_t offset, deadline dl) {
@@ -151,7 +185,15 @@ ssize_t preadv(int fd, const struct iovec* iov, int iovcnt, off_t offset, deadli
 
 ssize_t write(int fd, const void* buf, size_t count, deadline dl) {
   auto* p = static_cast<const char*>(buf);
+  // (Not for 0 bytes: the vectored path skips an empty write, which on a
+  // datagram socket is an empty datagram.)
+  const bool direct = detail::nowait::writes_first(fd) && count != 0;
   return all(count, [&](size_t done) {
+    if (direct) {
+      struct iovec v{const_cast<char*>(p + done), std::min<size_t>(count - done, 0x7ffff000)};
+      int32_t r = detail::nowait::writev(fd, &v, 1);
+      if (r != kUseRing) return r;
+    }
     return once(dl, [&](io_uring_sqe* s) {
       io_uring_prep_write(s, fd, p + done, static_cast<unsigned>(std::min<size_t>(count - done, 0x7ffff000)),
                           kCurrentPosition);
@@ -172,14 +214,18 @@ ssize_t pwrite(int fd, const void* buf, size_t count, off_t offset, deadline dl)
 
 ssize_t writev(int fd, const struct iovec* iov, int iovcnt, deadline dl) {
   if (!iov_ok(iovcnt, EINVAL)) return -1;
-  return writev_all(iov, iovcnt, dl, [&](io_uring_sqe* s, const struct iovec* v, int n, size_t) {
-    io_uring_prep_writev(s, fd, v, n, kCurrentPosition);
-  });
+  const bool direct = detail::nowait::writes_first(fd) && iov_total(iov, iovcnt) != 0;
+  return writev_all(
+      iov, iovcnt, dl,
+      [&](const struct iovec* v, int n, size_t) { return direct ? detail::nowait::writev(fd, v, n) : kUseRing; },
+      [&](io_uring_sqe* s, const struct iovec* v, int n, size_t) {
+        io_uring_prep_writev(s, fd, v, n, kCurrentPosition);
+      });
 }
 
 ssize_t pwritev(int fd, const struct iovec* iov, int iovcnt, off_t offset, deadline dl) {
   if (!positional_ok(fd, offset) || !iov_ok(iovcnt, EINVAL)) return -1;
-  return writev_all(iov, iovcnt, dl, [&](io_uring_sqe* s, const struct iovec* v, int n, size_t done) {
+  return writev_all(iov, iovcnt, dl, no_direct, [&](io_uring_sqe* s, const struct iovec* v, int n, size_t done) {
     io_uring_prep_writev(s, fd, v, n, static_cast<uint64_t>(offset) + done);
   });
 }
@@ -191,6 +237,12 @@ ssize_t recv(int fd, void* buf, size_t len, int flags, deadline dl) {
 ssize_t send(int fd, const void* buf, size_t len, int flags, deadline dl) {
   auto* p = static_cast<const char*>(buf);
   return all(len, [&](size_t done) {
+    struct iovec v{const_cast<char*>(p + done), len - done};
+    struct msghdr m{};
+    m.msg_iov = &v;
+    m.msg_iovlen = 1;
+    int32_t r = detail::nowait::sendmsg(fd, &m, flags);
+    if (r != kUseRing) return r;
     return once(dl, [&](io_uring_sqe* s) { io_uring_prep_send(s, fd, p + done, len - done, flags); });
   });
 }
@@ -228,18 +280,28 @@ ssize_t recvmsg(int fd, struct msghdr* msg, int flags, deadline dl) {
 ssize_t sendmsg(int fd, const struct msghdr* msg, int flags, deadline dl) {
   if (!iov_ok(static_cast<long>(msg->msg_iovlen), EMSGSIZE)) return -1;
   struct msghdr m = *msg;
-  return writev_all(msg->msg_iov, static_cast<int>(msg->msg_iovlen), dl,
-                    [&](io_uring_sqe* s, const struct iovec* v, int n, size_t done) {
-                      m.msg_iov = const_cast<struct iovec*>(v);
-                      m.msg_iovlen = static_cast<size_t>(n);
-                      if (done) m.msg_control = nullptr, m.msg_controllen = 0;  // ancillary data goes once
-                      io_uring_prep_sendmsg(s, fd, &m, flags);
-                    });
+  auto part = [&](const struct iovec* v, int n, size_t done) {
+    m.msg_iov = const_cast<struct iovec*>(v);
+    m.msg_iovlen = static_cast<size_t>(n);
+    if (done) m.msg_control = nullptr, m.msg_controllen = 0;  // ancillary data goes once
+  };
+  return writev_all(
+      msg->msg_iov, static_cast<int>(msg->msg_iovlen), dl,
+      [&](const struct iovec* v, int n, size_t done) {
+        part(v, n, done);
+        return detail::nowait::sendmsg(fd, &m, flags);
+      },
+      [&](io_uring_sqe* s, const struct iovec* v, int n, size_t done) {
+        part(v, n, done);
+        io_uring_prep_sendmsg(s, fd, &m, flags);
+      });
 }
 
 int accept(int fd, struct sockaddr* addr, socklen_t* addrlen, int flags, deadline dl) {
-  return static_cast<int>(
+  int r = static_cast<int>(
       result(once(dl, [&](io_uring_sqe* s) { io_uring_prep_accept(s, fd, addr, addrlen, flags); })));
+  detail::nowait::fresh(r);  // a new socket: forget what the number's last file taught
+  return r;
 }
 
 int connect(int fd, const struct sockaddr* addr, socklen_t addrlen, deadline dl) {

@@ -284,7 +284,7 @@ int32_t Reactor::run(Op& op, io_uring_sqe* s, const io::deadline& dl) {
   flush();
   InterruptibleWait* iw = current_interruptible();
   YieldInfo why{op_name(opcode), YieldInfo::fd, op.fd, nullptr};
-  bool parked = !op.done;
+  bool parked = op.parked = !op.done;
   bool gave_up = false;
   bool vouched = vouched_blocking(op.fd);  // consumed by this op either way
   if (!op.done && transfers_data(opcode) && !vouched && app_nonblocking(op.fd)) {

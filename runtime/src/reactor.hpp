@@ -29,6 +29,7 @@ struct Op {
   int32_t res = 0;
   uint32_t cqe_flags = 0;
   bool done = false;
+  bool parked = false;     // the caller had to wait for the completion
   bool fd_closed = false;  // the application closed fd under this op
   int fd = -1;
   Op* prev = nullptr;  // in-flight list, for cancel_fd and diagnostics

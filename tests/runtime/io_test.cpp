@@ -44,6 +44,51 @@ TEST(IoPipe, ReadParksUntilAGreenThreadWrites) {
   writer.join();
 }
 
+// Writes to a pipe and reads that find data are first tried without the
+// ring (nowait.cpp). Whichever way they go, a call that need not wait does
+// not switch, and a read that must wait still parks.
+TEST(IoPipe, CallsThatNeedNotWaitNeverSwitch) {
+  Pipe p = make_pipe();
+  bool stop = false;
+  long runs = 0;
+  auto counter = spawn([&] {
+    while (!stop) {
+      ++runs;
+      greenring::yield();
+    }
+  });
+  greenring::yield();  // the counter has run once and is ready again
+  const long before = runs;
+  char c = 'x';
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_EQ(io::write(p.w, &c, 1), 1);
+    ASSERT_EQ(io::read(p.r, &c, 1), 1);
+  }
+  EXPECT_EQ(runs, before) << "a write with room or a read with data let another green thread run";
+  stop = true;
+  counter.join();
+}
+
+TEST(IoPipe, ReadParksWhenEmptyAfterReadsThatFoundData) {
+  Pipe p = make_pipe();
+  char c = 'x';
+  for (int i = 0; i < 3; ++i) {  // from the second on, the read is tried without the ring
+    ASSERT_EQ(io::write(p.w, &c, 1), 1);
+    ASSERT_EQ(io::read(p.r, &c, 1), 1);
+  }
+  bool wrote = false;
+  auto writer = spawn([&] {
+    greenring::sleep_for(std::chrono::milliseconds(5));
+    wrote = true;
+    EXPECT_EQ(io::write(p.w, "y", 1), 1);
+  });
+  char d = 0;
+  ASSERT_EQ(io::read(p.r, &d, 1), 1);
+  EXPECT_TRUE(wrote) << "the read returned before anything was written";
+  EXPECT_EQ(d, 'y');
+  writer.join();
+}
+
 TEST(IoPipe, ReadReturnsZeroAfterTheWriterCloses) {
   Pipe p = make_pipe();
   auto writer = spawn([&] {

@@ -1,0 +1,95 @@
+// nowait: per-fd hints and the direct attempts.
+#include "nowait.hpp"
+
+#include <sys/syscall.h>
+
+#include <atomic>
+#include <cerrno>
+
+#include "hook_support.hpp"
+#include "scheduler.hpp"
+#include "sys.hpp"
+
+namespace greenring::detail::nowait {
+namespace {
+
+// Hints for fds below 4096, one bit each. They steer speed only: a stale
+// bit after the number is reused costs an extra system call or a ring trip,
+// never a different result.
+constexpr int kHintFds = 4096;
+class FdBits {
+ public:
+  bool test(int fd) const noexcept {
+    return fd >= 0 && fd < kHintFds && ((words_[fd / 64].load(std::memory_order_relaxed) >> (fd % 64)) & 1);
+  }
+  void set(int fd, bool on) noexcept {
+    if (fd < 0 || fd >= kHintFds || test(fd) == on) return;
+    uint64_t bit = uint64_t{1} << (fd % 64);
+    if (on) {
+      words_[fd / 64].fetch_or(bit, std::memory_order_relaxed);
+    } else {
+      words_[fd / 64].fetch_and(~bit, std::memory_order_relaxed);
+    }
+  }
+
+ private:
+  std::atomic<uint64_t> words_[kHintFds / 64]{};
+};
+
+FdBits refuses;    // EOPNOTSUPP: the file cannot refuse instead of blocking (a tty; a regular file on most file systems)
+FdBits had_data;   // the last read found data without waiting
+
+int32_t settle(int fd, long r, const char* what) noexcept {
+  if (r >= 0) {
+    // As a ring op that completes inline: a latent yield point for random
+    // and pct, and the hook's vouch is spent.
+    vouched_blocking(fd);
+    Scheduler& sch = Scheduler::current();
+    if (sch.policy().kind() != SchedKind::fifo) sch.latent_point({what, YieldInfo::fd, fd, nullptr});
+    return static_cast<int32_t>(r);
+  }
+  switch (-r) {
+    case EAGAIN:
+    case EINTR:
+      return kUseRing;
+    case EOPNOTSUPP:
+    case EINVAL:
+    case ENOSYS:
+      refuses.set(fd, true);
+      return kUseRing;
+    default:
+      return static_cast<int32_t>(r);
+  }
+}
+
+}  // namespace
+
+bool writes_first(int fd) noexcept { return vouched_stream(fd) != Stream::no && !refuses.test(fd); }
+
+bool reads_first(int fd) noexcept {
+  return vouched_stream(fd) != Stream::no && had_data.test(fd) && !refuses.test(fd);
+}
+
+int32_t writev(int fd, const struct iovec* v, int n) noexcept {
+  // pwritev2's offset -1 is the file position, as for write(2).
+  return settle(fd, sys::raw(SYS_pwritev2, fd, reinterpret_cast<long>(v), n, -1, -1, RWF_NOWAIT), "write");
+}
+
+int32_t sendmsg(int fd, const struct msghdr* m, int flags) noexcept {
+  return settle(fd, sys::raw(SYS_sendmsg, fd, reinterpret_cast<long>(m), flags | MSG_DONTWAIT), "send");
+}
+
+int32_t readv(int fd, const struct iovec* v, int n) noexcept {
+  long r = sys::raw(SYS_preadv2, fd, reinterpret_cast<long>(v), n, -1, -1, RWF_NOWAIT);
+  if (r == -EAGAIN) had_data.set(fd, false);
+  return settle(fd, r, "read");
+}
+
+void read_done(int fd, bool waited) noexcept { had_data.set(fd, !waited); }
+
+void fresh(int fd) noexcept {
+  refuses.set(fd, false);
+  had_data.set(fd, false);
+}
+
+}  // namespace greenring::detail::nowait
