@@ -98,12 +98,12 @@ size_t iov_total(const struct iovec* iov, int n) {
   return t;
 }
 
-// A read: first without the ring where the last read on fd found data,
-// else (or when refused) through the ring, noting whether it had to wait.
-template <class Prep>
-int32_t read_once(int fd, const struct iovec* v, int n, const deadline& dl, Prep&& prep) {
-  if (detail::nowait::reads_first(fd) && iov_total(v, n) != 0) {
-    int32_t r = detail::nowait::readv(fd, v, n);
+// A read: first without the ring (`direct`) where the last read on fd found
+// data, else (or when refused) through the ring, noting whether it waited.
+template <class Direct, class Prep>
+int32_t read_once(int fd, size_t len, const deadline& dl, Direct&& direct, Prep&& prep) {
+  if (len != 0 && detail::nowait::reads_first(fd)) {
+    int32_t r = direct();
     if (r != kUseRing) return r;
   }
   bool waited = false;
@@ -160,9 +160,9 @@ int wait_for(int fd, unsigned events, const deadline& dl) {
 
 ssize_t read(int fd, void* buf, size_t count, deadline dl) {
   struct iovec v{buf, std::min<size_t>(count, 0x7ffff000)};
-  return result(read_once(fd, &v, 1, dl, [&](io_uring_sqe* s) {
-    io_uring_prep_read(s, fd, buf, static_cast<unsigned>(v.iov_len), kCurrentPosition);
-  }));
+  return result(read_once(
+      fd, v.iov_len, dl, [&] { return detail::nowait::readv(fd, &v, 1); },
+      [&](io_uring_sqe* s) { io_uring_prep_read(s, fd, buf, static_cast<unsigned>(v.iov_len), kCurrentPosition); }));
 }
 
 ssize_t pread(int fd, void* buf, size_t count, off_t offset, deadline dl) {
@@ -174,8 +174,9 @@ ssize_t pread(int fd, void* buf, size_t count, off_t offset, deadline dl) {
 
 ssize_t readv(int fd, const struct iovec* iov, int iovcnt, deadline dl) {
   if (!iov_ok(iovcnt, EINVAL)) return -1;
-  return result(read_once(fd, iov, iovcnt, dl,
-                          [&](io_uring_sqe* s) { io_uring_prep_readv(s, fd, iov, iovcnt, kCurrentPosition); }));
+  return result(read_once(
+      fd, iov_total(iov, iovcnt), dl, [&] { return detail::nowait::readv(fd, iov, iovcnt); },
+      [&](io_uring_sqe* s) { io_uring_prep_readv(s, fd, iov, iovcnt, kCurrentPosition); }));
 }
 
 ssize_t preadv(int fd, const struct iovec* iov, int iovcnt, off_t offset, deadline dl) {
@@ -231,7 +232,14 @@ ssize_t pwritev(int fd, const struct iovec* iov, int iovcnt, off_t offset, deadl
 }
 
 ssize_t recv(int fd, void* buf, size_t len, int flags, deadline dl) {
-  return result(once(dl, [&](io_uring_sqe* s) { io_uring_prep_recv(s, fd, buf, len, flags); }));
+  // MSG_WAITALL waits for all of it: an attempt that returns a part would not.
+  struct iovec v{buf, len};
+  struct msghdr m{};
+  m.msg_iov = &v;
+  m.msg_iovlen = 1;
+  return result(read_once(
+      fd, (flags & MSG_WAITALL) ? 0 : len, dl, [&] { return detail::nowait::recvmsg(fd, &m, flags); },
+      [&](io_uring_sqe* s) { io_uring_prep_recv(s, fd, buf, len, flags); }));
 }
 
 ssize_t send(int fd, const void* buf, size_t len, int flags, deadline dl) {

@@ -85,6 +85,12 @@ int32_t readv(int fd, const struct iovec* v, int n) noexcept {
   return settle(fd, r, "read");
 }
 
+int32_t recvmsg(int fd, struct msghdr* m, int flags) noexcept {
+  long r = sys::raw(SYS_recvmsg, fd, reinterpret_cast<long>(m), flags | MSG_DONTWAIT);
+  if (r == -EAGAIN) had_data.set(fd, false);
+  return settle(fd, r, "recv");
+}
+
 void read_done(int fd, bool waited) noexcept { had_data.set(fd, !waited); }
 
 void fresh(int fd) noexcept {

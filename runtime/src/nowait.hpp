@@ -30,6 +30,7 @@ bool reads_first(int fd) noexcept;
 int32_t writev(int fd, const struct iovec* v, int n) noexcept;
 int32_t sendmsg(int fd, const struct msghdr* m, int flags) noexcept;
 int32_t readv(int fd, const struct iovec* v, int n) noexcept;
+int32_t recvmsg(int fd, struct msghdr* m, int flags) noexcept;
 
 // A read on fd went through the ring and did (or did not) have to wait.
 void read_done(int fd, bool waited) noexcept;

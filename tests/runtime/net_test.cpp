@@ -132,6 +132,29 @@ TEST(NetTcp, RecvReturnsZeroAfterThePeerShutsDown) {
   closer.join();
 }
 
+// After recvs that found data, a recv is first tried without the ring
+// (nowait.cpp); MSG_WAITALL must still wait for all of it.
+TEST(NetTcp, RecvWaitallWaitsForAllAfterRecvsThatFoundData) {
+  TcpPair p = tcp_pair();
+  ASSERT_GE(p.server, 0);
+  int one = 1;
+  setsockopt(p.client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  char buf[6];
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(io::send(p.client, "xy", 2, 0), 2);
+    ASSERT_EQ(io::wait_readable(p.server), 0);
+    ASSERT_EQ(io::recv(p.server, buf, sizeof buf, 0), 2);
+  }
+  ASSERT_EQ(io::send(p.client, "ab", 2, 0), 2);
+  auto sender = spawn([&] {
+    greenring::sleep_for(5ms);
+    EXPECT_EQ(io::send(p.client, "cdef", 4, 0), 4);
+  });
+  ASSERT_EQ(io::recv(p.server, buf, sizeof buf, MSG_WAITALL, 5s), 6);
+  EXPECT_EQ(std::string(buf, 6), "abcdef");
+  sender.join();
+}
+
 TEST(NetTcp, RecvPeekLeavesTheData) {
   TcpPair p = tcp_pair();
   ASSERT_GE(p.server, 0);
