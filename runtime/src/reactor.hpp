@@ -63,6 +63,10 @@ class Reactor {
 
   // Scheduler side: submit, then wait for completions until `until`.
   void wait(std::chrono::steady_clock::time_point until);
+  // Scheduler side, while green threads are ready: submit what is queued and
+  // take in what completed, without waiting — and without a system call
+  // when the kernel has nothing for us.
+  void poll();
   // Any thread: makes a concurrent or later wait() return promptly.
   void notify();
 
@@ -91,6 +95,7 @@ class Reactor {
   int event_fd_ = -1;
   uint64_t event_buf_ = 0;
   bool event_armed_ = false;
+  bool taskrun_flag_ = false;  // the kernel flags deferred completions (IORING_SQ_TASKRUN)
   std::atomic<bool> notified_{false};
   Op inflight_head_;  // sentinel of a circular list
   unsigned inflight_count_ = 0;

@@ -209,6 +209,11 @@ void Scheduler::check_signals() noexcept {
 
 boost::fibers::context* Scheduler::pick_next() noexcept {
   check_signals();
+  // The dispatcher's turn while green threads are ready (it waits in
+  // suspend_until only when none is): take in finished I/O here too, or a
+  // green thread that only yields would starve every green thread whose
+  // completion the kernel holds for this thread (DEFER_TASKRUN).
+  if (tls_running && tls_running->is_context(boost::fibers::type::dispatcher_context)) reactor_.poll();
   if (ready_.empty()) {
     tls_running = nullptr;  // Boost resumes the dispatcher, which we do not know
     return nullptr;

@@ -89,6 +89,31 @@ TEST(IoPipe, ReadParksWhenEmptyAfterReadsThatFoundData) {
   writer.join();
 }
 
+// The kernel holds completions until this thread asks (DEFER_TASKRUN), and
+// the dispatcher waits for them only when nothing is ready: its turns
+// between ready green threads must take them in too.
+TEST(IoPipe, AGreenThreadThatOnlyYieldsDoesNotStarveAReadFedByAnotherThread) {
+  Pipe p = make_pipe();
+  bool got = false;
+  auto reader = spawn([&] {
+    char c;
+    got = io::read(p.r, &c, 1) == 1;
+  });
+  greenring::yield();  // the reader is parked in its read
+  std::thread writer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(::write(p.w, "x", 1), 1);
+  });
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!got && std::chrono::steady_clock::now() < give_up) greenring::yield();
+  EXPECT_TRUE(got) << "10 s of yields and the reader never saw the byte";
+  writer.join();
+  if (!got) {
+    EXPECT_EQ(::write(p.w, "y", 1), 1);  // let it end
+  }
+  reader.join();
+}
+
 TEST(IoPipe, ReadReturnsZeroAfterTheWriterCloses) {
   Pipe p = make_pipe();
   auto writer = spawn([&] {
