@@ -204,6 +204,7 @@ void Reactor::reap() {
       if (tag == kIgnore) continue;
       if (tag == kEventFd) {
         event_armed_ = false;
+        woken_ = true;
         continue;
       }
       Op* op = reinterpret_cast<Op*>(tag);
@@ -323,7 +324,14 @@ int32_t Reactor::run(Op& op, io_uring_sqe* s, const io::deadline& dl) {
 void Reactor::wait(std::chrono::steady_clock::time_point until) {
   using namespace std::chrono;
   io_uring_cqe* cqe = nullptr;
-  if (until == steady_clock::time_point::max()) {
+  if (woken_) {
+    // A wake-up from another thread was reaped (by poll() or a green
+    // thread's op) after the dispatcher last looked at its remote queue:
+    // look again before sleeping, or that context would sleep with us.
+    woken_ = false;
+    submit();
+    io_uring_get_events(&ring_);
+  } else if (until == steady_clock::time_point::max()) {
     io_uring_submit_and_wait(&ring_, 1);
   } else {
     auto left = duration_cast<nanoseconds>(until - steady_clock::now()).count();
@@ -336,8 +344,10 @@ void Reactor::wait(std::chrono::steady_clock::time_point until) {
     }
   }
   // EINTR (a signal handler ran) and ETIME (the timer is due) both just
-  // return to the dispatcher, which re-evaluates what is ready.
+  // return to the dispatcher, which re-evaluates what is ready — its remote
+  // queue first, so a wake-up reaped here needs no second look.
   reap();
+  woken_ = false;
   sched_.check_signals();
 }
 

@@ -96,6 +96,10 @@ class Reactor {
   uint64_t event_buf_ = 0;
   bool event_armed_ = false;
   bool taskrun_flag_ = false;  // the kernel flags deferred completions (IORING_SQ_TASKRUN)
+  // A cross-thread wake-up was taken in since the dispatcher last slept. Its
+  // context sits in Boost's remote queue, which the dispatcher drains only at
+  // the top of its loop: the next wait() must not sleep before that.
+  bool woken_ = false;
   std::atomic<bool> notified_{false};
   Op inflight_head_;  // sentinel of a circular list
   unsigned inflight_count_ = 0;

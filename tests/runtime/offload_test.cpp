@@ -134,6 +134,27 @@ TEST(Offload, ManyGreenThreadsOffloadAtOnce) {
   for (int i = 0; i < kN; ++i) EXPECT_EQ(results[i], static_cast<long>(i) * i) << "call " << i;
 }
 
+// The worker's wake-up reaches the dispatcher through its remote queue and
+// an eventfd. If the eventfd's completion is taken in after the dispatcher
+// last drained that queue, it must not then sleep: the woken green thread
+// would sleep with it (a hang seen once in ~500 `bash -c` runs under the
+// shim). Many quick calls in a row give that window many chances; with
+// another green thread yielding, the dispatcher also takes its turns with
+// green threads ready (where it polls the ring).
+TEST(Offload, ManyQuickCallsInARowNeverLoseTheWakeUp) {
+  bool stop = false;
+  auto yielder = spawn([&] {
+    while (!stop) {
+      for (int i = 0; i < 3; ++i) greenring::yield();
+      greenring::sleep_for(std::chrono::microseconds(20));
+    }
+  });
+  for (int i = 0; i < 20000; ++i) ASSERT_EQ(offload([i] { return i; }), i);
+  stop = true;
+  yielder.join();
+  for (int i = 0; i < 20000; ++i) ASSERT_EQ(offload([i] { return i; }), i);  // alone
+}
+
 TEST(Offload, NestedOffloadRunsInline) {
   long outer = 0, inner = -1;
   offload([&] {
