@@ -91,7 +91,10 @@ green_thread_state* spawn_task(std::unique_ptr<task> t, std::size_t stack_size) 
                                       uncaught(id);
                                     }
                                     // The last run interval ends in the thread's end.
-                                    if (GreenProps* p = current_props()) p->yield = YieldInfo{"exit"};
+                                    if (GreenProps* p = current_props()) {
+                                      p->yield = YieldInfo{"exit"};
+                                      p->exited = true;
+                                    }
                                   });
   // Props exist from the fiber's construction (it was made ready, which
   // made them): name it now, so that reports about it are right before it
@@ -106,8 +109,13 @@ green_thread_state* spawn_task(std::unique_ptr<task> t, std::size_t stack_size) 
 }
 
 void join_state(green_thread_state* s) {
-  Scheduler::current();
-  {
+  Scheduler& sch = Scheduler::current();
+  if (s->props->exited && s->props->owner == &sch) {
+    // Ended on this OS thread: nothing between its end and its termination
+    // could switch, so the join will not either, and there is no wait to
+    // record (nor a yield for a no-yield scope or --strict to refuse).
+    s->fiber.join();
+  } else {
     SwitchGuard keep;
     note_wait({"join", s});
     note_yield({"join", YieldInfo::addr, reinterpret_cast<long long>(s), nullptr});

@@ -49,6 +49,7 @@ struct GreenProps : boost::fibers::fiber_properties {
   YieldInfo yield;            // why it last gave up the OS thread
   double run_start = -1;      // Recorder: when its current run interval began
   int64_t priority = INT64_MIN;  // Policy pct: unset until first seen
+  bool exited = false;        // its start routine has returned (it is ending)
   int no_yield_depth = 0;     // open no-yield scopes
   const char* scope_file = nullptr;  // where the outermost one was opened
   int scope_line = 0;
