@@ -55,7 +55,10 @@ extern "C" {
 
 int socket(int domain, int type, int protocol) {
   int fd = REAL(socket)(domain, type, protocol);
-  if (fd >= 0) gi::fds().created(fd, type & SOCK_NONBLOCK, Seek::stream);
+  if (fd >= 0) {
+    gi::fds().created(fd, type & SOCK_NONBLOCK, Seek::stream);
+    greenring::detail::fd_is_socket(fd, true);
+  }
   return fd;
 }
 
@@ -64,6 +67,8 @@ int socketpair(int domain, int type, int protocol, int sv[2]) {
   if (r == 0) {
     gi::fds().created(sv[0], type & SOCK_NONBLOCK, Seek::stream);
     gi::fds().created(sv[1], type & SOCK_NONBLOCK, Seek::stream);
+    greenring::detail::fd_is_socket(sv[0], true);
+    greenring::detail::fd_is_socket(sv[1], true);
   }
   return r;
 }

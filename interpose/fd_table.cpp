@@ -7,6 +7,7 @@
 
 #include <cerrno>
 
+#include "hook_support.hpp"
 #include "sys.hpp"
 
 namespace greenring::interpose {
@@ -93,6 +94,7 @@ void FdTable::set_send_timeout(int fd, int64_t ns) {
 }
 
 void FdTable::created(int fd, bool nonblocking, Seek seek) {
+  detail::fd_is_socket(fd, false);  // the socket hooks say so after this
   if (Entry* e = entry(fd, true)) {
     uint32_t seek_bits = seek == Seek::stream ? kSeekBits : 0;
     e->state.store(kKnown | (nonblocking ? kNonblock : 0) | seek_bits | generation(), std::memory_order_relaxed);
@@ -102,6 +104,7 @@ void FdTable::created(int fd, bool nonblocking, Seek seek) {
 }
 
 void FdTable::duplicated(int from, int to) {
+  detail::fd_is_socket(to, false);  // reads on the copy take the general path
   Entry* src = entry(from, true);
   Entry* dst = entry(to, true);
   if (!src || !dst) return;
@@ -111,6 +114,7 @@ void FdTable::duplicated(int from, int to) {
 }
 
 void FdTable::forget(int fd) {
+  detail::fd_is_socket(fd, false);
   if (Entry* e = entry(fd, false)) {
     e->state.store(0, std::memory_order_relaxed);
     e->rcvtimeo.store(0, std::memory_order_relaxed);

@@ -3,6 +3,7 @@
 
 #include <boost/fiber/context.hpp>
 
+#include "nowait.hpp"
 #include "offload_pool.hpp"
 #include "scheduler.hpp"
 #include "sys.hpp"
@@ -33,6 +34,8 @@ bool vouched_seekable(int fd) noexcept {
   seekable_fd = -1;
   return v;
 }
+
+void fd_is_socket(int fd, bool socket) noexcept { nowait::set_socket_hint(fd, socket); }
 
 void vouch_blocking(int fd) noexcept { vouched_fd = fd; }
 bool vouched_blocking(int fd) noexcept {

@@ -38,6 +38,7 @@ class FdBits {
 
 FdBits refuses;    // EOPNOTSUPP: the file cannot refuse instead of blocking (a tty; a regular file on most file systems)
 FdBits had_data;   // the last read found data without waiting
+FdBits sockets;    // a socket, as far as anyone told us
 
 int32_t settle(int fd, long r, const char* what) noexcept {
   if (r >= 0) {
@@ -97,5 +98,8 @@ void fresh(int fd) noexcept {
   refuses.set(fd, false);
   had_data.set(fd, false);
 }
+
+bool socket_hint(int fd) noexcept { return sockets.test(fd); }
+void set_socket_hint(int fd, bool socket) noexcept { sockets.set(fd, socket); }
 
 }  // namespace greenring::detail::nowait

@@ -132,6 +132,34 @@ TEST(NetTcp, RecvReturnsZeroAfterThePeerShutsDown) {
   closer.join();
 }
 
+// Reads on a socket go to the ring as RECV (nowait.cpp). The runtime learns
+// "socket" from io::accept/io::connect and cannot see the number reused
+// behind its back: a read there must still read, not fail with ENOTSOCK.
+TEST(NetTcp, ReadOnANumberThatWasASocketReadsWhatIsThereNow) {
+  TcpPair p = tcp_pair();
+  ASSERT_GE(p.server, 0);
+  ASSERT_EQ(io::send(p.client, "sock", 4, 0), 4);
+  char buf[8] = {};
+  ASSERT_EQ(io::read(p.server, buf, sizeof buf), 4);  // the socket path
+  const int n = p.server;
+  Pipe q = make_pipe();
+  ASSERT_EQ(::dup2(q.r, n), n);  // the number now names a pipe
+  auto writer = spawn([&] { EXPECT_EQ(io::write(q.w, "pipe", 4), 4); });
+  ASSERT_EQ(io::read(n, buf, sizeof buf), 4) << strerror(errno);
+  EXPECT_EQ(std::string(buf, 4), "pipe");
+  writer.join();
+  char path[] = "/tmp/greenring-net-test-XXXXXX";
+  int f = ::mkstemp(path);
+  ASSERT_GE(f, 0);
+  ::unlink(path);
+  ASSERT_EQ(::write(f, "file", 4), 4);
+  ASSERT_EQ(::lseek(f, 0, SEEK_SET), 0);
+  ASSERT_EQ(::dup2(f, n), n);  // and now a regular file
+  ::close(f);
+  ASSERT_EQ(io::read(n, buf, sizeof buf), 4) << strerror(errno);
+  EXPECT_EQ(std::string(buf, 4), "file");
+}
+
 // After recvs that found data, a recv is first tried without the ring
 // (nowait.cpp); MSG_WAITALL must still wait for all of it.
 TEST(NetTcp, RecvWaitallWaitsForAllAfterRecvsThatFoundData) {
