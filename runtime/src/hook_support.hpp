@@ -1,4 +1,4 @@
-// hook_support: what a layer that translates libc calls (interpose/) asks of
+// hook_support: what a layer that translates libc calls (a hook) asks of
 // the runtime before it turns a call into a park: may this call park here?
 // The runtime answers from its own state; it knows nothing of LD_PRELOAD.
 #pragma once

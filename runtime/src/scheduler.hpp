@@ -137,8 +137,8 @@ class Scheduler final : public boost::fibers::algo::algorithm_with_properties<Gr
 // that it no longer waits).
 void note_wait(WaitReason why) noexcept;
 
-// The application's call site of the hook being run, set by interpose/ so
-// that reports can name it. Cleared when the hook returns.
+// The application's call site of the hook being run, set by the hook (a
+// CallSite) so that reports can name it. Cleared when the hook returns.
 void* call_site() noexcept;
 class CallSite {
  public:
