@@ -21,7 +21,7 @@
 
 namespace gi = greenring::interpose;
 using greenring::detail::Scheduler;
-using Seek = greenring::interpose::FdTable::Seek;
+using Kind = greenring::interpose::FdTable::Kind;
 
 namespace {
 
@@ -55,20 +55,15 @@ extern "C" {
 
 int socket(int domain, int type, int protocol) {
   int fd = REAL(socket)(domain, type, protocol);
-  if (fd >= 0) {
-    gi::fds().created(fd, type & SOCK_NONBLOCK, Seek::stream);
-    greenring::detail::fd_is_socket(fd, true);
-  }
+  if (fd >= 0) gi::fds().created(fd, type & SOCK_NONBLOCK, Kind::socket);
   return fd;
 }
 
 int socketpair(int domain, int type, int protocol, int sv[2]) {
   int r = REAL(socketpair)(domain, type, protocol, sv);
   if (r == 0) {
-    gi::fds().created(sv[0], type & SOCK_NONBLOCK, Seek::stream);
-    gi::fds().created(sv[1], type & SOCK_NONBLOCK, Seek::stream);
-    greenring::detail::fd_is_socket(sv[0], true);
-    greenring::detail::fd_is_socket(sv[1], true);
+    gi::fds().created(sv[0], type & SOCK_NONBLOCK, Kind::socket);
+    gi::fds().created(sv[1], type & SOCK_NONBLOCK, Kind::socket);
   }
   return r;
 }
@@ -76,8 +71,8 @@ int socketpair(int domain, int type, int protocol, int sv[2]) {
 int pipe2(int fds[2], int flags) {
   int r = REAL(pipe2)(fds, flags);
   if (r == 0) {
-    gi::fds().created(fds[0], flags & O_NONBLOCK, Seek::stream);
-    gi::fds().created(fds[1], flags & O_NONBLOCK, Seek::stream);
+    gi::fds().created(fds[0], flags & O_NONBLOCK, Kind::stream);
+    gi::fds().created(fds[1], flags & O_NONBLOCK, Kind::stream);
   }
   return r;
 }
@@ -86,7 +81,7 @@ int pipe(int fds[2]) { return pipe2(fds, 0); }
 
 int eventfd(unsigned int initval, int flags) {
   int fd = REAL(eventfd)(initval, flags);
-  if (fd >= 0) gi::fds().created(fd, flags & EFD_NONBLOCK, Seek::stream);
+  if (fd >= 0) gi::fds().created(fd, flags & EFD_NONBLOCK, Kind::stream);
   return fd;
 }
 

@@ -93,10 +93,10 @@ void FdTable::set_send_timeout(int fd, int64_t ns) {
   if (Entry* e = entry(fd, true)) e->sndtimeo.store(ns, std::memory_order_relaxed);
 }
 
-void FdTable::created(int fd, bool nonblocking, Seek seek) {
-  detail::fd_is_socket(fd, false);  // the socket hooks say so after this
+void FdTable::created(int fd, bool nonblocking, Kind kind) {
+  detail::fd_is_new(fd, kind == Kind::socket);
   if (Entry* e = entry(fd, true)) {
-    uint32_t seek_bits = seek == Seek::stream ? kSeekBits : 0;
+    uint32_t seek_bits = kind != Kind::unknown ? kSeekBits : 0;
     e->state.store(kKnown | (nonblocking ? kNonblock : 0) | seek_bits | generation(), std::memory_order_relaxed);
     e->rcvtimeo.store(0, std::memory_order_relaxed);
     e->sndtimeo.store(0, std::memory_order_relaxed);
@@ -104,7 +104,7 @@ void FdTable::created(int fd, bool nonblocking, Seek seek) {
 }
 
 void FdTable::duplicated(int from, int to) {
-  detail::fd_is_socket(to, false);  // reads on the copy take the general path
+  detail::fd_is_new(to, false);  // reads on the copy take the general path
   Entry* src = entry(from, true);
   Entry* dst = entry(to, true);
   if (!src || !dst) return;
@@ -114,7 +114,7 @@ void FdTable::duplicated(int from, int to) {
 }
 
 void FdTable::forget(int fd) {
-  detail::fd_is_socket(fd, false);
+  detail::fd_is_new(fd, false);
   if (Entry* e = entry(fd, false)) {
     e->state.store(0, std::memory_order_relaxed);
     e->rcvtimeo.store(0, std::memory_order_relaxed);

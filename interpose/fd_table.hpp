@@ -17,8 +17,9 @@ namespace greenring::interpose {
 
 class FdTable {
  public:
-  // What a hook knows of an fd's offsets when it creates it.
-  enum class Seek { unknown, stream };
+  // What a hook knows of an fd when it creates it: nothing, no file
+  // position (a pipe, eventfd...), or a socket (no position either).
+  enum class Kind { unknown, stream, socket };
 
   bool nonblocking(int fd);
   void set_nonblocking(int fd, bool on);
@@ -31,7 +32,7 @@ class FdTable {
   void set_recv_timeout(int fd, int64_t ns);
   void set_send_timeout(int fd, int64_t ns);
   // A new fd (socket, pipe, accept...) whose flags the caller knows.
-  void created(int fd, bool nonblocking, Seek seek = Seek::unknown);
+  void created(int fd, bool nonblocking, Kind kind = Kind::unknown);
   // dup: same open file description, same flags and timeouts.
   void duplicated(int from, int to);
   void forget(int fd);

@@ -23,10 +23,7 @@ int accept4(int fd, struct sockaddr* addr, socklen_t* len, int flags) {
   if (gi::green(fd)) intr_.emplace(gi::recv_restart(fd));
   int c = intr_ ? io::accept(fd, addr, len, flags, gi::recv_deadline(fd))
                         : REAL(accept4)(fd, addr, len, flags);
-  if (c >= 0) {
-    gi::fds().created(c, flags & SOCK_NONBLOCK, gi::FdTable::Seek::stream);
-    greenring::detail::fd_is_socket(c, true);
-  }
+  if (c >= 0) gi::fds().created(c, flags & SOCK_NONBLOCK, gi::FdTable::Kind::socket);
   return c;
 }
 

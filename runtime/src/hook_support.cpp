@@ -35,7 +35,7 @@ bool vouched_seekable(int fd) noexcept {
   return v;
 }
 
-void fd_is_socket(int fd, bool socket) noexcept { nowait::set_socket_hint(fd, socket); }
+void fd_is_new(int fd, bool socket) noexcept { nowait::fresh(fd, socket); }
 
 void vouch_blocking(int fd) noexcept { vouched_fd = fd; }
 bool vouched_blocking(int fd) noexcept {

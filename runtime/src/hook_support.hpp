@@ -42,9 +42,10 @@ bool vouched_blocking(int fd) noexcept;
 enum class Stream : char { unknown, yes, no };
 void vouch_stream(int fd, bool stream) noexcept;
 Stream vouched_stream(int fd) noexcept;
-// A hook that made an fd says whether it is a socket: reads on a socket
-// take the socket path (nowait.hpp).
-void fd_is_socket(int fd, bool socket) noexcept;
+// A hook made a new fd (or closed one): what the runtime learned of the
+// number's last file no longer holds (nowait.hpp). `socket`: reads on it
+// take the socket path.
+void fd_is_new(int fd, bool socket) noexcept;
 // Likewise for "fd has a file position" (positional calls skip their lseek).
 void vouch_seekable(int fd) noexcept;
 bool vouched_seekable(int fd) noexcept;

@@ -164,7 +164,7 @@ ssize_t read(int fd, void* buf, size_t count, deadline dl) {
   if (detail::nowait::socket_hint(fd)) {  // read(2) on a socket is recv(2) with no flags
     int32_t r = read_once(fd, v.iov_len, dl, direct, [&](io_uring_sqe* s) { io_uring_prep_recv(s, fd, buf, v.iov_len, 0); });
     if (r != -ENOTSOCK) return result(r);
-    detail::nowait::set_socket_hint(fd, false);  // the number names something else now
+    detail::nowait::fresh(fd, false);  // the number names something else now
   }
   return result(read_once(fd, v.iov_len, dl, direct, [&](io_uring_sqe* s) {
     io_uring_prep_read(s, fd, buf, static_cast<unsigned>(v.iov_len), kCurrentPosition);
@@ -314,14 +314,13 @@ ssize_t sendmsg(int fd, const struct msghdr* msg, int flags, deadline dl) {
 int accept(int fd, struct sockaddr* addr, socklen_t* addrlen, int flags, deadline dl) {
   int r = static_cast<int>(
       result(once(dl, [&](io_uring_sqe* s) { io_uring_prep_accept(s, fd, addr, addrlen, flags); })));
-  detail::nowait::fresh(r);  // a new socket: forget what the number's last file taught
-  detail::nowait::set_socket_hint(r, true);
+  detail::nowait::fresh(r, true);  // a new socket: forget what the number's last file taught
   return r;
 }
 
 int connect(int fd, const struct sockaddr* addr, socklen_t addrlen, deadline dl) {
   int32_t r = once(dl, [&](io_uring_sqe* s) { io_uring_prep_connect(s, fd, addr, addrlen); });
-  if (r >= 0) detail::nowait::set_socket_hint(fd, true);
+  if (r >= 0) detail::nowait::fresh(fd, true);
   return static_cast<int>(result(r > 0 ? 0 : r));
 }
 

@@ -94,12 +94,12 @@ int32_t recvmsg(int fd, struct msghdr* m, int flags) noexcept {
 
 void read_done(int fd, bool waited) noexcept { had_data.set(fd, !waited); }
 
-void fresh(int fd) noexcept {
+void fresh(int fd, bool socket) noexcept {
   refuses.set(fd, false);
   had_data.set(fd, false);
+  sockets.set(fd, socket);
 }
 
 bool socket_hint(int fd) noexcept { return sockets.test(fd); }
-void set_socket_hint(int fd, bool socket) noexcept { sockets.set(fd, socket); }
 
 }  // namespace greenring::detail::nowait

@@ -34,8 +34,10 @@ int32_t recvmsg(int fd, struct msghdr* m, int flags) noexcept;
 
 // A read on fd went through the ring and did (or did not) have to wait.
 void read_done(int fd, bool waited) noexcept;
-// fd is a new file (accept returned it): forget what its number taught.
-void fresh(int fd) noexcept;
+// fd names a new file (accept or connect made it a socket, a hook made or
+// closed it, a read found it is no socket): forget what its number taught,
+// and note whether it is a socket.
+void fresh(int fd, bool socket) noexcept;
 
 // Whether fd was last seen to be a socket. A read on a socket goes to the
 // ring as a RECV, which costs the kernel less than a READ (a few % more echo
@@ -44,6 +46,5 @@ void fresh(int fd) noexcept;
 // first), and the read is made again as a READ. (RECVSEND_POLL_FIRST would
 // save a little more, but the kernel would then park before that check.)
 bool socket_hint(int fd) noexcept;
-void set_socket_hint(int fd, bool socket) noexcept;
 
 }  // namespace greenring::detail::nowait
