@@ -11,38 +11,37 @@
 namespace greenring::detail {
 namespace {
 GREENRING_TLS int depth = 0;
-GREENRING_TLS int vouched_fd = -1;
-}
 
-GREENRING_TLS int seekable_fd = -1;
-GREENRING_TLS int stream_fd = -1;
+// One claim about one fd, made by a hook and spent by the next runtime op
+// that asks about that fd (or any other: a stale claim must not linger).
+struct Vouch {
+  int fd = -1;
+  bool take(int asked) noexcept {
+    bool v = fd == asked;
+    fd = -1;
+    return v;
+  }
+};
+GREENRING_TLS Vouch blocking_vouch, seekable_vouch, stream_vouch;
 GREENRING_TLS bool stream_yes = false;
+}  // namespace
 
 void vouch_stream(int fd, bool stream) noexcept {
-  stream_fd = fd;
+  stream_vouch.fd = fd;
   stream_yes = stream;
 }
 Stream vouched_stream(int fd) noexcept {
-  Stream v = stream_fd != fd ? Stream::unknown : stream_yes ? Stream::yes : Stream::no;
-  stream_fd = -1;
-  return v;
+  if (!stream_vouch.take(fd)) return Stream::unknown;
+  return stream_yes ? Stream::yes : Stream::no;
 }
 
-void vouch_seekable(int fd) noexcept { seekable_fd = fd; }
-bool vouched_seekable(int fd) noexcept {
-  bool v = seekable_fd == fd;
-  seekable_fd = -1;
-  return v;
-}
+void vouch_seekable(int fd) noexcept { seekable_vouch.fd = fd; }
+bool vouched_seekable(int fd) noexcept { return seekable_vouch.take(fd); }
+
+void vouch_blocking(int fd) noexcept { blocking_vouch.fd = fd; }
+bool vouched_blocking(int fd) noexcept { return blocking_vouch.take(fd); }
 
 void fd_is_new(int fd, bool socket) noexcept { nowait::fresh(fd, socket); }
-
-void vouch_blocking(int fd) noexcept { vouched_fd = fd; }
-bool vouched_blocking(int fd) noexcept {
-  bool v = vouched_fd == fd;
-  vouched_fd = -1;
-  return v;
-}
 
 RuntimeScope::RuntimeScope() noexcept { ++depth; }
 RuntimeScope::~RuntimeScope() { --depth; }

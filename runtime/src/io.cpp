@@ -98,6 +98,19 @@ size_t iov_total(const struct iovec* iov, int n) {
   return t;
 }
 
+// A msghdr over one buffer, for recv/send made as recvmsg/sendmsg. Not
+// copyable: the msghdr points at the iovec beside it.
+struct OneBuffer {
+  struct iovec v;
+  struct msghdr m{};
+  OneBuffer(const void* buf, size_t len) : v{const_cast<void*>(buf), len} {
+    m.msg_iov = &v;
+    m.msg_iovlen = 1;
+  }
+  OneBuffer(const OneBuffer&) = delete;
+  OneBuffer& operator=(const OneBuffer&) = delete;
+};
+
 // A read: first without the ring (`direct`) where the last read on fd found
 // data, else (or when refused) through the ring, noting whether it waited.
 template <class Direct, class Prep>
@@ -239,23 +252,17 @@ ssize_t pwritev(int fd, const struct iovec* iov, int iovcnt, off_t offset, deadl
 
 ssize_t recv(int fd, void* buf, size_t len, int flags, deadline dl) {
   // MSG_WAITALL waits for all of it: an attempt that returns a part would not.
-  struct iovec v{buf, len};
-  struct msghdr m{};
-  m.msg_iov = &v;
-  m.msg_iovlen = 1;
+  OneBuffer one(buf, len);
   return result(read_once(
-      fd, (flags & MSG_WAITALL) ? 0 : len, dl, [&] { return detail::nowait::recvmsg(fd, &m, flags); },
+      fd, (flags & MSG_WAITALL) ? 0 : len, dl, [&] { return detail::nowait::recvmsg(fd, &one.m, flags); },
       [&](io_uring_sqe* s) { io_uring_prep_recv(s, fd, buf, len, flags); }));
 }
 
 ssize_t send(int fd, const void* buf, size_t len, int flags, deadline dl) {
   auto* p = static_cast<const char*>(buf);
   return all(len, [&](size_t done) {
-    struct iovec v{const_cast<char*>(p + done), len - done};
-    struct msghdr m{};
-    m.msg_iov = &v;
-    m.msg_iovlen = 1;
-    int32_t r = detail::nowait::sendmsg(fd, &m, flags);
+    OneBuffer one(p + done, len - done);
+    int32_t r = detail::nowait::sendmsg(fd, &one.m, flags);
     if (r != kUseRing) return r;
     return once(dl, [&](io_uring_sqe* s) { io_uring_prep_send(s, fd, p + done, len - done, flags); });
   });
@@ -263,12 +270,10 @@ ssize_t send(int fd, const void* buf, size_t len, int flags, deadline dl) {
 
 ssize_t recvfrom(int fd, void* buf, size_t len, int flags, struct sockaddr* src, socklen_t* srclen, deadline dl) {
   if (!src) return recv(fd, buf, len, flags, dl);
-  struct iovec v{buf, len};
-  struct msghdr m{};
+  OneBuffer one(buf, len);
+  struct msghdr& m = one.m;
   m.msg_name = src;
   m.msg_namelen = srclen ? *srclen : 0;
-  m.msg_iov = &v;
-  m.msg_iovlen = 1;
   ssize_t r = result(once(dl, [&](io_uring_sqe* s) { io_uring_prep_recvmsg(s, fd, &m, flags); }));
   if (r >= 0 && srclen) *srclen = m.msg_namelen;
   return r;
@@ -277,12 +282,10 @@ ssize_t recvfrom(int fd, void* buf, size_t len, int flags, struct sockaddr* src,
 ssize_t sendto(int fd, const void* buf, size_t len, int flags, const struct sockaddr* dst, socklen_t dstlen,
                deadline dl) {
   if (!dst) return send(fd, buf, len, flags, dl);
-  struct iovec v{const_cast<void*>(buf), len};
-  struct msghdr m{};
+  OneBuffer one(buf, len);
+  struct msghdr& m = one.m;
   m.msg_name = const_cast<struct sockaddr*>(dst);
   m.msg_namelen = dstlen;
-  m.msg_iov = &v;
-  m.msg_iovlen = 1;
   return sendmsg(fd, &m, flags, dl);
 }
 
