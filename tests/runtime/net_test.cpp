@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 
 #include "test_util.hpp"
 
@@ -31,6 +32,24 @@ TcpPair tcp_pair() {
   acceptor.join();
   EXPECT_GE(p.server, 0);
   return p;
+}
+
+// One recv with MSG_WAITALL on p.server must return "abcdef": what the
+// client sent before, then each of `later`, 5 ms after the one before.
+void expect_waitall_gathers(TcpPair& p, std::initializer_list<const char*> later) {
+  int one = 1;
+  setsockopt(p.client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  auto sender = spawn([&] {
+    for (const char* part : later) {
+      greenring::sleep_for(5ms);
+      const auto n = static_cast<ssize_t>(std::strlen(part));
+      EXPECT_EQ(io::send(p.client, part, static_cast<size_t>(n), 0), n);
+    }
+  });
+  char buf[6];
+  ASSERT_EQ(io::recv(p.server, buf, sizeof buf, MSG_WAITALL, 5s), 6);
+  EXPECT_EQ(std::string(buf, 6), "abcdef");
+  sender.join();
 }
 
 // ---------------------------------------------------------------- TCP
@@ -165,22 +184,14 @@ TEST(NetTcp, ReadOnANumberThatWasASocketReadsWhatIsThereNow) {
 TEST(NetTcp, RecvWaitallWaitsForAllAfterRecvsThatFoundData) {
   TcpPair p = tcp_pair();
   ASSERT_GE(p.server, 0);
-  int one = 1;
-  setsockopt(p.client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   char buf[6];
   for (int i = 0; i < 3; ++i) {
     ASSERT_EQ(io::send(p.client, "xy", 2, 0), 2);
     ASSERT_EQ(io::wait_readable(p.server), 0);
     ASSERT_EQ(io::recv(p.server, buf, sizeof buf, 0), 2);
   }
-  ASSERT_EQ(io::send(p.client, "ab", 2, 0), 2);
-  auto sender = spawn([&] {
-    greenring::sleep_for(5ms);
-    EXPECT_EQ(io::send(p.client, "cdef", 4, 0), 4);
-  });
-  ASSERT_EQ(io::recv(p.server, buf, sizeof buf, MSG_WAITALL, 5s), 6);
-  EXPECT_EQ(std::string(buf, 6), "abcdef");
-  sender.join();
+  ASSERT_EQ(io::send(p.client, "ab", 2, 0), 2);  // there before the recv: a part of it
+  expect_waitall_gathers(p, {"cdef"});
 }
 
 TEST(NetTcp, RecvPeekLeavesTheData) {
@@ -197,18 +208,7 @@ TEST(NetTcp, RecvPeekLeavesTheData) {
 TEST(NetTcp, RecvWaitallGathersSeveralSegments) {
   TcpPair p = tcp_pair();
   ASSERT_GE(p.server, 0);
-  int one = 1;
-  setsockopt(p.client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  auto sender = spawn([&] {
-    for (const char* part : {"ab", "cd", "ef"}) {
-      EXPECT_EQ(io::send(p.client, part, 2, 0), 2);
-      greenring::sleep_for(5ms);
-    }
-  });
-  char buf[6];
-  ASSERT_EQ(io::recv(p.server, buf, sizeof buf, MSG_WAITALL, 5s), 6);
-  EXPECT_EQ(std::string(buf, 6), "abcdef");
-  sender.join();
+  expect_waitall_gathers(p, {"ab", "cd", "ef"});
 }
 
 TEST(NetTcp, LargeSendReturnsTheFullCountWhileAGreenThreadReceives) {
