@@ -3,8 +3,10 @@
 // asked for. close() first cancels operations other green threads of this
 // OS thread still have pending on the fd (they fail with EBADF), so the
 // number cannot be reused under them. fclose is here for the same reason:
-// glibc closes the FILE's fd without going through close().
+// glibc closes the FILE's fd without going through close(). close_range and
+// closefrom do the same for a whole range of numbers.
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -27,6 +29,13 @@ namespace {
 
 void cancel_pending(int fd) {
   if (Scheduler* s = Scheduler::current_if_any(); s && greenring::detail::can_park()) s->reactor().cancel_fd(fd);
+}
+
+// close_range and closefrom: what close() does, for every fd of the range.
+void closing_range(unsigned first, unsigned last) {
+  if (Scheduler* s = Scheduler::current_if_any(); s && greenring::detail::can_park())
+    s->reactor().cancel_fds(first, last);
+  gi::fds().forget_range(first, last);
 }
 
 int64_t timeval_ns(const void* val, socklen_t len) {
@@ -188,6 +197,18 @@ int close(int fd) {
   return REAL(close)(fd);
 }
 int __close(int fd) { return close(fd); }
+
+// A daemon's "close everything but stdio". With CLOSE_RANGE_CLOEXEC nothing
+// closes now; a call the kernel will refuse closes nothing either.
+int close_range(unsigned first, unsigned last, int flags) {
+  bool valid = first <= last && (flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) == 0;
+  if (valid && !(flags & CLOSE_RANGE_CLOEXEC)) closing_range(first, last);
+  return REAL(close_range)(first, last, flags);
+}
+void closefrom(int lowfd) {
+  closing_range(static_cast<unsigned>(lowfd < 0 ? 0 : lowfd), ~0u);  // glibc takes a negative as 0
+  REAL(closefrom)(lowfd);
+}
 
 // glibc closes a FILE's fd internally, out of reach of the close hook: forget
 // it here, or the number's next owner would inherit this one's flags and

@@ -5,6 +5,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "hook_support.hpp"
@@ -119,6 +120,24 @@ void FdTable::forget(int fd) {
     e->state.store(0, std::memory_order_relaxed);
     e->rcvtimeo.store(0, std::memory_order_relaxed);
     e->sndtimeo.store(0, std::memory_order_relaxed);
+  }
+}
+
+void FdTable::forget_range(unsigned first, unsigned last) {
+  // Only numbers that were ever seen hold anything: the runtime's hints
+  // cover the low ones, the table's entries live in allocated chunks.
+  detail::fds_closed(first, last);
+  constexpr unsigned kChunkSize = 1u << kChunkBits;
+  for (unsigned c = first >> kChunkBits; c < kChunks && c <= (last >> kChunkBits); ++c) {
+    Entry* chunk = chunks_[c].load(std::memory_order_acquire);
+    if (!chunk) continue;
+    unsigned lo = std::max(first, c * kChunkSize), hi = std::min(last, c * kChunkSize + kChunkSize - 1);
+    for (unsigned fd = lo; fd <= hi; ++fd) {
+      Entry& e = chunk[fd - c * kChunkSize];
+      e.state.store(0, std::memory_order_relaxed);
+      e.rcvtimeo.store(0, std::memory_order_relaxed);
+      e.sndtimeo.store(0, std::memory_order_relaxed);
+    }
   }
 }
 

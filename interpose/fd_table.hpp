@@ -36,6 +36,8 @@ class FdTable {
   // dup: same open file description, same flags and timeouts.
   void duplicated(int from, int to);
   void forget(int fd);
+  // close_range: every fd in [first, last].
+  void forget_range(unsigned first, unsigned last);
 
  private:
   struct Entry {

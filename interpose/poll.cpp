@@ -85,12 +85,30 @@ int select_green(int nfds, fd_set* rd, fd_set* wr, fd_set* ex, io::deadline dl) 
     errno = EINVAL;
     return -1;
   }
+  // The kernel's own answer first: it alone knows which closed fds are an
+  // error (below the size of the fd table: EBADF) and which it passes over
+  // (beyond it: their bits come back as they went in), and a ready fd needs
+  // no park. After a 0, a bit still set in its copy is one passed over.
+  fd_set krd{}, kwr{}, kex{};
+  if (rd) krd = *rd;
+  if (wr) kwr = *wr;
+  if (ex) kex = *ex;
+  struct timeval zero = {0, 0};
+  int now = REAL(select)(nfds, rd ? &krd : nullptr, wr ? &kwr : nullptr, ex ? &kex : nullptr, &zero);
+  if (now != 0) {
+    if (now > 0) {
+      if (rd) *rd = krd;
+      if (wr) *wr = kwr;
+      if (ex) *ex = kex;
+    }
+    return now;
+  }
   std::vector<struct pollfd> p;
   for (int fd = 0; fd < nfds; ++fd) {
     short ev = 0;
-    if (rd && FD_ISSET(fd, rd)) ev |= POLLIN;
-    if (wr && FD_ISSET(fd, wr)) ev |= POLLOUT;
-    if (ex && FD_ISSET(fd, ex)) ev |= POLLPRI;
+    if (rd && FD_ISSET(fd, rd) && !FD_ISSET(fd, &krd)) ev |= POLLIN;
+    if (wr && FD_ISSET(fd, wr) && !FD_ISSET(fd, &kwr)) ev |= POLLOUT;
+    if (ex && FD_ISSET(fd, ex) && !FD_ISSET(fd, &kex)) ev |= POLLPRI;
     if (ev) p.push_back({fd, ev, 0});
   }
   auto wanted = [](const struct pollfd& q) {
@@ -103,23 +121,19 @@ int select_green(int nfds, fd_set* rd, fd_set* wr, fd_set* ex, io::deadline dl) 
   for (;;) {
     int r = io::poll(p.data(), p.size(), dl);
     if (r < 0) return -1;
-    for (auto& q : p)
-      if (q.revents & POLLNVAL) {
-        errno = EBADF;
-        return -1;
-      }
     bool any = r == 0;  // a timeout reports empty sets
     for (auto& q : p) any = any || wanted(q);
     if (any) break;
     // poll always reports POLLHUP and POLLERR, select only in the sets that
     // take them: a fd that shows nothing else (a hung-up socket asked only
     // for exceptional conditions) stays that way, and the kernel's select
-    // would go on waiting. Stop watching it and wait for the others.
+    // would go on waiting. Stop watching it and wait for the others. The
+    // same goes for POLLNVAL, a fd closed since: select skips closed files.
     std::erase_if(p, [](const struct pollfd& q) { return q.revents != 0; });
   }
-  if (rd) FD_ZERO(rd);
-  if (wr) FD_ZERO(wr);
-  if (ex) FD_ZERO(ex);
+  if (rd) *rd = krd;
+  if (wr) *wr = kwr;
+  if (ex) *ex = kex;
   int count = 0;
   for (auto& q : p) {
     if (rd && (q.events & POLLIN) && (q.revents & kReadSet)) FD_SET(q.fd, rd), ++count;

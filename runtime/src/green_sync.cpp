@@ -87,18 +87,13 @@ void latent(const YieldInfo& why) {
 // (IORING_OP_FUTEX_WAIT, Linux 6.7; liburing 2.3 has no helper for it), so
 // the OS thread keeps running other green threads. On an older kernel it
 // falls back to short sleeps between checks.
-constexpr uint8_t kOpFutexWait = 51;
-constexpr unsigned kFutex2SizeU32 = 0x02, kFutex2Private = 128;
-
 Parked kernel_futex_wait(uint32_t* addr, uint32_t expected, bool shared, Deadline dl) {
   static std::atomic<bool> unsupported{false};
   io::deadline d = dl == kForever ? io::deadline{} : io::deadline(dl);
   if (!unsupported.load(std::memory_order_relaxed)) {
     Reactor& r = Scheduler::current().reactor();
     io_uring_sqe* s = r.sqe(d.is_set() ? 2 : 1);
-    io_uring_prep_rw(kOpFutexWait, s, static_cast<int>(kFutex2SizeU32 | (shared ? 0 : kFutex2Private)), addr, 0,
-                     expected);
-    s->addr3 = 0xffffffffULL;  // FUTEX_BITSET_MATCH_ANY
+    prep_futex_wait(s, addr, expected, shared);
     Op op;
     int32_t res = r.run(op, s, d);
     if (res == 0 || res == -EAGAIN) return Parked::woken;

@@ -42,6 +42,7 @@ void vouch_blocking(int fd) noexcept { blocking_vouch.fd = fd; }
 bool vouched_blocking(int fd) noexcept { return blocking_vouch.take(fd); }
 
 void fd_is_new(int fd, bool socket) noexcept { nowait::fresh(fd, socket); }
+void fds_closed(unsigned first, unsigned last) noexcept { nowait::fresh_range(first, last); }
 
 RuntimeScope::RuntimeScope() noexcept { ++depth; }
 RuntimeScope::~RuntimeScope() { --depth; }

@@ -46,6 +46,8 @@ Stream vouched_stream(int fd) noexcept;
 // number's last file no longer holds (nowait.hpp). `socket`: reads on it
 // take the socket path.
 void fd_is_new(int fd, bool socket) noexcept;
+// close_range: the same for every number in [first, last].
+void fds_closed(unsigned first, unsigned last) noexcept;
 // Likewise for "fd has a file position" (positional calls skip their lseek).
 void vouch_seekable(int fd) noexcept;
 bool vouched_seekable(int fd) noexcept;

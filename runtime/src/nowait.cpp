@@ -100,6 +100,10 @@ void fresh(int fd, bool socket) noexcept {
   sockets.set(fd, socket);
 }
 
+void fresh_range(unsigned first, unsigned last) noexcept {
+  for (unsigned fd = first; fd <= last && fd < kHintFds; ++fd) fresh(static_cast<int>(fd), false);
+}
+
 bool socket_hint(int fd) noexcept { return sockets.test(fd); }
 
 }  // namespace greenring::detail::nowait

@@ -38,6 +38,7 @@ void read_done(int fd, bool waited) noexcept;
 // closed it, a read found it is no socket): forget what its number taught,
 // and note whether it is a socket.
 void fresh(int fd, bool socket) noexcept;
+void fresh_range(unsigned first, unsigned last) noexcept;  // close_range
 
 // Whether fd was last seen to be a socket. A read on a socket goes to the
 // ring as a RECV, which costs the kernel less than a READ (a few % more echo

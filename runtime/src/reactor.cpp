@@ -20,9 +20,12 @@ namespace {
 
 // user_data tags below any valid Op address.
 constexpr uint64_t kIgnore = 0;    // linked timeouts, cancel requests
-constexpr uint64_t kEventFd = 1;   // the cross-thread wake-up read
+constexpr uint64_t kDoorbell = 1;  // the cross-thread wake-up's wait
 
-constexpr uint8_t kOpFutexWaitCode = 51;  // IORING_OP_FUTEX_WAIT (Linux 6.7)
+// IORING_OP_FUTEX_WAIT (Linux 6.7) and its flags; liburing 2.3 has no
+// helper or names for them.
+constexpr uint8_t kOpFutexWaitCode = 51;
+constexpr unsigned kFutex2SizeU32 = 0x02, kFutex2Private = 128;
 constexpr unsigned kEntries = 256;
 constexpr unsigned kCqEntries = 4096;
 
@@ -106,15 +109,20 @@ __kernel_timespec to_kernel_ts(std::chrono::steady_clock::time_point tp) {
 
 }  // namespace
 
+void prep_futex_wait(io_uring_sqe* s, const void* addr, uint32_t expected, bool shared) {
+  io_uring_prep_rw(kOpFutexWaitCode, s, static_cast<int>(kFutex2SizeU32 | (shared ? 0 : kFutex2Private)), addr, 0,
+                   expected);
+  s->addr3 = 0xffffffffULL;  // FUTEX_BITSET_MATCH_ANY
+}
+
 Reactor::Reactor(Scheduler& sched) : sched_(sched) { setup(); }
 
 void Reactor::rebuild_after_fork() {
   // The ring's fd was closed at set-up (the ring is registered, and the
   // child does not inherit registrations): only the eventfd is ours to close.
-  sys::close(event_fd_);
+  if (event_fd_ >= 0) sys::close(event_fd_);
+  event_fd_ = -1;
   ring_ = {};
-  event_armed_ = false;
-  notified_.store(false);
   setup();
 }
 
@@ -138,34 +146,52 @@ void Reactor::setup() {
     r = io_uring_queue_init_params(kEntries, &ring_, &p);
   }
   if (r < 0) ring_unavailable(-r);
+  bool futex_ops = false;
+  if (io_uring_probe* probe = io_uring_get_probe_ring(&ring_)) {
+    futex_ops = io_uring_opcode_supported(probe, kOpFutexWaitCode);
+    io_uring_free_probe(probe);
+  }
   // A forked child must not share this ring (it builds its own).
   io_uring_ring_dontfork(&ring_);
   // The application owns the fd numbers: a shell dup2()s over 3..9, a
-  // daemon closes everything. So the ring keeps no fd at all (registered,
-  // entered by index) where the kernel allows, else one far from the low
-  // numbers, and so does the eventfd.
+  // daemon closes everything (close_range), and select() refuses a closed
+  // fd only below the size of the fd table, which one high fd grows. So the
+  // ring keeps no fd at all (registered, entered by index) where the kernel
+  // allows, else one far from the low numbers, and the doorbell is a futex
+  // word where the kernel can wait on one, else an eventfd kept high too.
   if (io_uring_register_ring_fd(&ring_) == 1) {
     sys::close(ring_.ring_fd);
     ring_.ring_fd = -1;
   } else {
     ring_.ring_fd = ring_.enter_ring_fd = move_high(ring_.ring_fd);
   }
+  if (!futex_ops) open_eventfd();
+  bell_.store(0, std::memory_order_relaxed);
+  arm_doorbell();
+}
+
+void Reactor::open_eventfd() {
   long fd = sys::raw(SYS_eventfd2, 0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (fd < 0) ring_unavailable(static_cast<int>(-fd));
   event_fd_ = move_high(static_cast<int>(fd));
-  arm_eventfd();
 }
 
 Reactor::~Reactor() {
   io_uring_queue_exit(&ring_);
-  sys::close(event_fd_);
+  if (event_fd_ >= 0) sys::close(event_fd_);
 }
 
-void Reactor::arm_eventfd() {
+void Reactor::arm_doorbell() {
   io_uring_sqe* s = sqe();
-  io_uring_prep_read(s, event_fd_, &event_buf_, sizeof event_buf_, 0);
-  io_uring_sqe_set_data64(s, kEventFd);
-  event_armed_ = true;
+  if (event_fd_ >= 0) {
+    io_uring_prep_read(s, event_fd_, &event_buf_, sizeof event_buf_, 0);
+  } else {
+    // Completes when notify() wakes the word, or at once (EAGAIN) if it was
+    // rung before the kernel looked.
+    prep_futex_wait(s, &bell_, 0, false);
+  }
+  io_uring_sqe_set_data64(s, kDoorbell);
+  bell_armed_ = true;
 }
 
 io_uring_sqe* Reactor::sqe(unsigned count) {
@@ -202,8 +228,8 @@ void Reactor::reap() {
       ++seen;
       uint64_t tag = io_uring_cqe_get_data64(cqe);
       if (tag == kIgnore) continue;
-      if (tag == kEventFd) {
-        event_armed_ = false;
+      if (tag == kDoorbell) {
+        bell_armed_ = false;
         woken_ = true;
         continue;
       }
@@ -219,9 +245,9 @@ void Reactor::reap() {
     if (!io_uring_cq_has_overflow(&ring_)) break;
     io_uring_get_events(&ring_);
   }
-  if (!event_armed_) {
-    notified_.store(false, std::memory_order_release);
-    arm_eventfd();
+  if (!bell_armed_) {
+    bell_.store(0, std::memory_order_release);
+    arm_doorbell();
   }
 }
 
@@ -367,11 +393,15 @@ void Reactor::cancel_op(Op& op) {
 }
 
 void Reactor::notify() {
-  // One eventfd write per sleep is enough: the flag is cleared when the
-  // read completes and is re-armed, so no wake-up can fall between them.
-  if (notified_.exchange(true, std::memory_order_acq_rel)) return;
-  uint64_t one = 1;
-  sys::write(event_fd_, &one, sizeof one);
+  // One ring per arming is enough: the bell is cleared when the wait
+  // completes and is re-armed, so no wake-up can fall between them.
+  if (bell_.exchange(1, std::memory_order_acq_rel) != 0) return;
+  if (event_fd_ < 0) {
+    sys::futex_wake(&bell_, 1);
+  } else {
+    uint64_t one = 1;
+    sys::write(event_fd_, &one, sizeof one);
+  }
 }
 
 void Reactor::cancel_fd(int fd) {
@@ -393,6 +423,19 @@ void Reactor::cancel_fd(int fd) {
     if (!pending) return;
     io_uring_submit_and_wait(&ring_, 1);
     reap();
+  }
+}
+
+void Reactor::cancel_fds(unsigned first, unsigned last) {
+  // One fd at a time: cancel_fd reaps, and a reaped op may leave the list.
+  for (;;) {
+    int fd = -1;
+    for (Op* o = inflight_head_.next; o != &inflight_head_ && fd < 0; o = o->next)
+      if (o->fd >= 0 && static_cast<unsigned>(o->fd) >= first && static_cast<unsigned>(o->fd) <= last && !o->done &&
+          !o->fd_closed)
+        fd = o->fd;
+    if (fd < 0) return;
+    cancel_fd(fd);
   }
 }
 

@@ -1,7 +1,8 @@
 // Reactor: the I/O driver of one OS thread's scheduler. Owns the io_uring,
 // turns completions into wake-ups of parked green threads, sleeps the thread
 // until the next timer when nothing is ready, and can be woken from other
-// OS threads through an eventfd kept armed in the ring.
+// OS threads through a doorbell the ring keeps waiting on: a futex word
+// (Linux 6.7+, no fd at all) or, on older kernels, an eventfd.
 #pragma once
 
 #include <liburing.h>
@@ -17,6 +18,11 @@ class context;
 }
 
 namespace greenring::detail {
+
+// Prepares an IORING_OP_FUTEX_WAIT (Linux 6.7) on a 32-bit word: it
+// completes when the word is woken, or at once (EAGAIN) if it no longer
+// holds `expected`. A private wait matches FUTEX_WAKE_PRIVATE.
+void prep_futex_wait(io_uring_sqe* s, const void* addr, uint32_t expected, bool shared);
 
 class Scheduler;
 
@@ -73,13 +79,15 @@ class Reactor {
   // Cancels every op in flight on fd and returns once their completions have
   // been reaped; the waiting green threads see EBADF. Called before close().
   void cancel_fd(int fd);
+  // The same for every fd in [first, last] (close_range).
+  void cancel_fds(unsigned first, unsigned last);
   // Asks the kernel to cancel one op (its completion still arrives).
   void cancel_op(Op& op);
 
   unsigned inflight() const { return inflight_count_; }
 
   // In a forked child: the parent's ring is not mapped here (dontfork) and
-  // its eventfd is shared with the parent; build fresh ones. Operations that
+  // an eventfd doorbell is shared with the parent; build fresh ones. Operations that
   // were in flight belong to the parent and never complete here.
   void rebuild_after_fork();
 
@@ -87,20 +95,25 @@ class Reactor {
   void submit();
   void reap();
   static void wake(Op& op);
-  void arm_eventfd();
+  void arm_doorbell();
+  void open_eventfd();
   void setup();
 
   Scheduler& sched_;
   io_uring ring_{};
+  // The doorbell: bell_ is 1 once rung since the ring last armed its wait,
+  // so one system call per sleep wakes it. The ring waits on bell_ itself
+  // (IORING_OP_FUTEX_WAIT) when the kernel has that op; otherwise it reads
+  // event_fd_, an eventfd that notify() writes.
+  std::atomic<uint32_t> bell_{0};
   int event_fd_ = -1;
   uint64_t event_buf_ = 0;
-  bool event_armed_ = false;
+  bool bell_armed_ = false;
   bool taskrun_flag_ = false;  // the kernel flags deferred completions (IORING_SQ_TASKRUN)
   // A cross-thread wake-up was taken in since the dispatcher last slept. Its
   // context sits in Boost's remote queue, which the dispatcher drains only at
   // the top of its loop: the next wait() must not sleep before that.
   bool woken_ = false;
-  std::atomic<bool> notified_{false};
   Op inflight_head_;  // sentinel of a circular list
   unsigned inflight_count_ = 0;
 };

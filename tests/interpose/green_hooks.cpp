@@ -404,6 +404,41 @@ void close_cancels() {
   close(p[0]);
   close(p[1]);
 
+  // A daemon's "close everything": close_range and closefrom reach the
+  // pending read as close() does, and the runtime keeps working after.
+  if (pipe(p) != 0) exit(2);
+  pair(
+      "read() while another green thread calls close_range over the fd",
+      [&] {
+        r = read(p[0], buf, sizeof buf);
+        err = errno;
+      },
+      [&] { close_range(static_cast<unsigned>(p[0]), static_cast<unsigned>(p[0]), 0); });
+  t_check("read() failed with EBADF", r == -1 && err == EBADF);
+  close(p[1]);
+  if (pipe(p) != 0) exit(2);
+  int top = p[0] > p[1] ? p[0] : p[1];
+  pair(
+      "read() while another green thread calls closefrom below the fd",
+      [&] {
+        r = read(p[0], buf, sizeof buf);
+        err = errno;
+      },
+      [&] { closefrom(top - 1); });
+  t_check("read() failed with EBADF", r == -1 && err == EBADF);
+  t_check("both ends are closed", fcntl(p[0], F_GETFD) == -1 && fcntl(p[1], F_GETFD) == -1);
+  if (pipe(q) != 0) exit(2);
+  t_check("the fd number was reused", q[0] == p[0]);
+  pair(
+      "read() on the reused number while another green thread writes",
+      [&] { r = read(q[0], buf, sizeof buf); },
+      [&] {
+        if (write(q[1], "again", 5) != 5) perror("write");
+      });
+  t_check("the new pipe on the reused number works", r == 5);
+  close(q[0]);
+  close(q[1]);
+
   if (pipe(p) != 0 || pipe(q) != 0) exit(2);
   pair(
       "read() while another green thread dup2()s over the fd",

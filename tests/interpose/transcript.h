@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +33,17 @@
 #define T_FN static __attribute__((unused))
 
 static int t_bad_count;
+
+/* The running kernel's release is at least major.minor. Before Linux 6.7
+ * the shim's wake-up between OS threads is an eventfd kept near the fd
+ * limit: a program that closes every fd, or a select() that counts on the
+ * size of the fd table, then sees it. */
+T_FN int t_kernel_at_least(int major, int minor) {
+  struct utsname u;
+  int ma = 0, mi = 0;
+  if (uname(&u) != 0 || sscanf(u.release, "%d.%d", &ma, &mi) != 2) return 0;
+  return ma > major || (ma == major && mi >= minor);
+}
 
 /* Line-buffered stdout, so that a program killed by its watchdog still shows
  * every line it completed; a watchdog that ends a hung program (the default

@@ -172,6 +172,24 @@ TEST(Offload, FromAnotherOsThread) {
   EXPECT_EQ(result, 15);
 }
 
+// The doorbell another OS thread rings to wake a sleeping scheduler is a
+// futex word the ring waits on (Linux 6.7+): it takes no fd number from the
+// application, so a daemon's close_range cannot take it away and select()
+// sees the fd table the program would have without greenring.
+TEST(Offload, TheWakeUpTakesNoFileDescriptor) {
+  if (!kernel_at_least(6, 7)) GTEST_SKIP() << "IORING_OP_FUTEX_WAIT needs Linux 6.7; older kernels use an eventfd";
+  size_t before = 0, after = 0;
+  int got = 0;
+  std::thread os([&] {
+    before = open_fd_count();
+    got = offload([] { return 5; });  // starts this thread's scheduler and wakes it from a worker
+    after = open_fd_count();
+  });
+  os.join();
+  EXPECT_EQ(got, 5);
+  EXPECT_EQ(after, before) << "the scheduler of the new OS thread holds a file descriptor";
+}
+
 TEST(Offload, ErrnoOfTheCallerIsKept) {
   errno = EEXIST;
   offload([] { errno = ENOENT; });
