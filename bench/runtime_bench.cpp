@@ -6,6 +6,7 @@
 //   3. 100k concurrent 1 s sleepers: wall time and RSS per green thread
 //   4. pipe ping-pong through io::read/write  vs two OS threads blocking in read/write,
 //                                               free to use both CPUs or pinned to one
+//   5. offload of an empty call (a cross-thread wake-up each way)
 //
 // Every figure is reported as a counter (ns_per_yield, us_per_rtt, ...) so one
 // run prints them side by side. The "Time" column is per benchmark iteration,
@@ -281,6 +282,18 @@ void BM_ThreadPipePingPongOneCpu(benchmark::State& state) {
   pthread_setaffinity_np(pthread_self(), sizeof before, &before);
 }
 BENCHMARK(BM_ThreadPipePingPongOneCpu)->UseRealTime();
+
+// ---------------------------------------------------------------------------
+// 5. offload of an empty call: the caller parks, a pool worker runs it and
+// rings the scheduler's doorbell, which wakes the sleeping OS thread — the
+// cross-thread wake-up eventlet's tpool.execute pays.
+
+void BM_OffloadRoundTrip(benchmark::State& state) {
+  const auto t0 = Clock::now();
+  for (auto _ : state) benchmark::DoNotOptimize(greenring::offload([] { return 1; }));
+  state.counters["us_per_call"] = ns_since(t0) / 1e3 / static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_OffloadRoundTrip)->UseRealTime();
 
 }  // namespace
 
