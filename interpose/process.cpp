@@ -1,9 +1,12 @@
 // process family: waitpid, wait, wait3, wait4, waitid, system. (fork needs
 // no hook: the runtime's pthread_atfork handler gives the child a fresh ring
-// and offload pool.) A wait for one child parks on a pidfd; a wait for any
-// child, and system(), run on the offload pool while the caller is parked.
-// system()'s shell gets the caller's signal mask, not the worker's. A signal
-// handler interrupts the pidfd wait (EINTR), not an offloaded one.
+// and offload pool.) A wait parks in the ring until a child it names changes
+// state (IORING_OP_WAITID with WNOWAIT, Linux 6.7), then collects it with the
+// libc call and WNOHANG, so status, rusage and every option mean what libc
+// makes of them. Before Linux 6.7 a wait for one child's exit parks on a
+// pidfd and the others run on the offload pool. system() runs on the offload
+// pool, its shell with the caller's signal mask. A signal handler interrupts
+// a parked wait (EINTR), not an offloaded one.
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -30,8 +33,7 @@ Parked park_on_pidfd(int pidfd) {
   return Parked::yes;
 }
 
-// Parks until child `pid` has changed state; Parked::no when it cannot be
-// watched (then the caller falls back to the offload pool).
+// Parks until child `pid` has exited; Parked::no when it cannot be watched.
 Parked park_on_child(pid_t pid) {
   long pidfd = greenring::sys::raw(SYS_pidfd_open, pid, 0);
   if (pidfd < 0) return Parked::no;
@@ -42,17 +44,33 @@ Parked park_on_child(pid_t pid) {
   return p;
 }
 
-// The common shape: try without blocking; if nothing is there yet, wait for
-// the child (pidfd) or for any child (offload), then ask again. A pidfd
-// becomes readable only when its process exits: a wait that also reports
-// stopped or continued children (WUNTRACED, WCONTINUED) goes to the offload
-// pool too.
+// Parks until a child that (type, id) names has a state change `options`
+// (waitid's) asks for, leaving it to be collected; Parked::no when the
+// kernel offers no way to park for it (then the caller offloads the wait).
+Parked park_for_children(idtype_t type, id_t id, int options) {
+  {
+    gi::MaybeInterruptible intr(greenring::detail::Restart::unless_sa_restart);
+    siginfo_t info;
+    if (io::waitid(type, id, &info, (options & ~WNOHANG) | WNOWAIT) == 0) return Parked::yes;
+    if (errno == EINTR) return Parked::interrupted;
+    if (errno == ECHILD) return Parked::yes;  // the next try reports it
+  }
+  // ENOSYS (before Linux 6.7), or a wait the ring refuses that libc takes.
+  // A pidfd becomes readable only when its process exits.
+  if (options & (WSTOPPED | WCONTINUED)) return Parked::no;
+  if (type == P_PIDFD) return park_on_pidfd(static_cast<int>(id));
+  if (type == P_PID) return park_on_child(static_cast<pid_t>(id));
+  return Parked::no;
+}
+
+// The common shape: try without blocking; if nothing is there yet, park
+// until something is (or offload the blocking call), then try again.
 template <class Try, class Blocking>
-auto wait_green(pid_t pid, bool exits_only, Try&& try_now, Blocking&& blocking) -> decltype(try_now()) {
+auto wait_green(idtype_t type, id_t id, int options, Try&& try_now, Blocking&& blocking) -> decltype(try_now()) {
   for (;;) {
     auto r = try_now();
     if (r != 0) return r;  // a child, or an error such as ECHILD
-    Parked p = pid > 0 && exits_only ? park_on_child(pid) : Parked::no;
+    Parked p = park_for_children(type, id, options);
     if (p == Parked::interrupted) return -1;
     if (p == Parked::no) {
       int err = 0;
@@ -73,9 +91,13 @@ extern "C" {
 
 pid_t wait4(pid_t pid, int* status, int options, struct rusage* ru) {
   if (!gi::can_park() || (options & WNOHANG)) return REAL(wait4)(pid, status, options, ru);
-  bool exits_only = !(options & (WUNTRACED | WCONTINUED));
+  // The children wait4 names, in waitid's terms (pid 0: the caller's group).
+  idtype_t type = pid > 0 ? P_PID : pid == -1 ? P_ALL : P_PGID;
+  id_t id = pid > 0 ? static_cast<id_t>(pid) : pid < -1 ? static_cast<id_t>(-pid) : 0;
+  // WUNTRACED is waitid's WSTOPPED; exits are always reported.
+  int waitid_options = WEXITED | (options & (WUNTRACED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL));
   return wait_green(
-      pid, exits_only, [&] { return REAL(wait4)(pid, status, options | WNOHANG, ru); },
+      type, id, waitid_options, [&] { return REAL(wait4)(pid, status, options | WNOHANG, ru); },
       [&] { return REAL(wait4)(pid, status, options, ru); });
 }
 
@@ -86,29 +108,19 @@ pid_t wait3(int* status, int options, struct rusage* ru) { return wait4(-1, stat
 
 int waitid(idtype_t type, id_t id, siginfo_t* info, int options) {
   if (!gi::can_park() || (options & WNOHANG)) return REAL(waitid)(type, id, info, options);
-  pid_t pid = type == P_PID ? static_cast<pid_t>(id) : -1;
-  bool exits_only = !(options & (WSTOPPED | WCONTINUED));
   // Linux accepts a null info; the non-blocking try still needs one to tell
-  // "no child yet" from "a child".
+  // "no child yet" from "a child" (si_pid stays 0).
   siginfo_t local;
   siginfo_t* out = info ? info : &local;
-  for (;;) {
-    out->si_pid = 0;
-    int r = REAL(waitid)(type, id, out, options | WNOHANG);
-    if (r != 0 || out->si_pid != 0) return r;
-    Parked p = Parked::no;
-    if (exits_only) p = type == P_PIDFD ? park_on_pidfd(static_cast<int>(id)) : pid > 0 ? park_on_child(pid) : p;
-    if (p == Parked::interrupted) return -1;
-    if (p == Parked::yes) continue;
-    int err = 0;
-    int v = greenring::offload([&] {
-      int x = REAL(waitid)(type, id, info, options);
-      err = errno;
-      return x;
-    });
-    errno = err;
-    return v;
-  }
+  int r = wait_green(
+      type, id, options,
+      [&] {
+        out->si_pid = 0;
+        int x = REAL(waitid)(type, id, out, options | WNOHANG);
+        return x != 0 ? x : out->si_pid != 0 ? 1 : 0;
+      },
+      [&] { return REAL(waitid)(type, id, info, options); });
+  return r == 1 ? 0 : r;
 }
 
 int system(const char* command) {

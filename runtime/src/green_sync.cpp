@@ -88,18 +88,17 @@ void latent(const YieldInfo& why) {
 // the OS thread keeps running other green threads. On an older kernel it
 // falls back to short sleeps between checks.
 Parked kernel_futex_wait(uint32_t* addr, uint32_t expected, bool shared, Deadline dl) {
-  static std::atomic<bool> unsupported{false};
   io::deadline d = dl == kForever ? io::deadline{} : io::deadline(dl);
-  if (!unsupported.load(std::memory_order_relaxed)) {
-    Reactor& r = Scheduler::current().reactor();
+  if (Reactor& r = Scheduler::current().reactor(); r.supports(kOpFutexWait)) {
     io_uring_sqe* s = r.sqe(d.is_set() ? 2 : 1);
     prep_futex_wait(s, addr, expected, shared);
     Op op;
     int32_t res = r.run(op, s, d);
-    if (res == 0 || res == -EAGAIN) return Parked::woken;
     if (res == -ETIMEDOUT) return Parked::timed_out;
-    if (res != -EINVAL && res != -EOPNOTSUPP) return Parked::woken;  // EINTR etc.: the caller looks again
-    unsupported.store(true, std::memory_order_relaxed);
+    // Woken, EAGAIN (changed before the kernel looked), EINTR: the caller
+    // looks again. A wait the kernel refuses (EINVAL) sleeps below instead,
+    // or the caller would spin without ever letting the owner run.
+    if (res != -EINVAL) return Parked::woken;
   }
   auto until = std::min(dl, std::chrono::steady_clock::now() + std::chrono::milliseconds(1));
   park_until(until, {"futex", YieldInfo::addr, reinterpret_cast<long long>(addr), nullptr});

@@ -336,6 +336,22 @@ int fdatasync(int fd) {
       result(once({}, [&](io_uring_sqe* s) { io_uring_prep_fsync(s, fd, IORING_FSYNC_DATASYNC); })));
 }
 
+int waitid(idtype_t type, id_t id, siginfo_t* info, int options, deadline dl) {
+  Reactor& r = reactor();
+  if (!r.supports(detail::kOpWaitid)) {
+    errno = ENOSYS;
+    return -1;
+  }
+  // liburing 2.3 has no io_uring_prep_waitid: the kernel reads the id from
+  // the fd field, the idtype from len, the options from file_index and
+  // where to write the siginfo from addr2.
+  return static_cast<int>(result(once(dl, [&](io_uring_sqe* s) {
+    io_uring_prep_rw(detail::kOpWaitid, s, static_cast<int>(id), nullptr, static_cast<unsigned>(type), 0);
+    s->file_index = static_cast<uint32_t>(options);
+    s->addr2 = reinterpret_cast<uint64_t>(info);
+  })));
+}
+
 int wait_readable(int fd, deadline dl) { return wait_for(fd, POLLIN, dl); }
 int wait_writable(int fd, deadline dl) { return wait_for(fd, POLLOUT, dl); }
 

@@ -22,9 +22,7 @@ namespace {
 constexpr uint64_t kIgnore = 0;    // linked timeouts, cancel requests
 constexpr uint64_t kDoorbell = 1;  // the cross-thread wake-up's wait
 
-// IORING_OP_FUTEX_WAIT (Linux 6.7) and its flags; liburing 2.3 has no
-// helper or names for them.
-constexpr uint8_t kOpFutexWaitCode = 51;
+// IORING_OP_FUTEX_WAIT's flags; liburing 2.3 has no names for them.
 constexpr unsigned kFutex2SizeU32 = 0x02, kFutex2Private = 128;
 constexpr unsigned kEntries = 256;
 constexpr unsigned kCqEntries = 4096;
@@ -61,6 +59,8 @@ const char* op_name(uint8_t opcode) {
     case IORING_OP_CONNECT: return "connect";
     case IORING_OP_POLL_ADD: return "poll";
     case IORING_OP_FSYNC: return "fsync";
+    case kOpWaitid: return "waitid";
+    case kOpFutexWait: return "futex";
     default: return "io";
   }
 }
@@ -110,7 +110,7 @@ __kernel_timespec to_kernel_ts(std::chrono::steady_clock::time_point tp) {
 }  // namespace
 
 void prep_futex_wait(io_uring_sqe* s, const void* addr, uint32_t expected, bool shared) {
-  io_uring_prep_rw(kOpFutexWaitCode, s, static_cast<int>(kFutex2SizeU32 | (shared ? 0 : kFutex2Private)), addr, 0,
+  io_uring_prep_rw(kOpFutexWait, s, static_cast<int>(kFutex2SizeU32 | (shared ? 0 : kFutex2Private)), addr, 0,
                    expected);
   s->addr3 = 0xffffffffULL;  // FUTEX_BITSET_MATCH_ANY
 }
@@ -146,9 +146,10 @@ void Reactor::setup() {
     r = io_uring_queue_init_params(kEntries, &ring_, &p);
   }
   if (r < 0) ring_unavailable(-r);
-  bool futex_ops = false;
+  ops_ = 0;
   if (io_uring_probe* probe = io_uring_get_probe_ring(&ring_)) {
-    futex_ops = io_uring_opcode_supported(probe, kOpFutexWaitCode);
+    for (int op = 0; op < 64; ++op)
+      if (io_uring_opcode_supported(probe, op)) ops_ |= uint64_t{1} << op;
     io_uring_free_probe(probe);
   }
   // A forked child must not share this ring (it builds its own).
@@ -165,7 +166,7 @@ void Reactor::setup() {
   } else {
     ring_.ring_fd = ring_.enter_ring_fd = move_high(ring_.ring_fd);
   }
-  if (!futex_ops) open_eventfd();
+  if (!supports(kOpFutexWait)) open_eventfd();
   bell_.store(0, std::memory_order_relaxed);
   arm_doorbell();
 }
@@ -252,8 +253,8 @@ void Reactor::reap() {
 }
 
 void Reactor::start(Op& op, io_uring_sqe* s) {
-  // A futex wait's "fd" field holds its flags, not a file descriptor.
-  op.fd = s->opcode == kOpFutexWaitCode ? -1 : s->fd;
+  // A futex wait's "fd" field holds its flags, a waitid's the process id.
+  op.fd = s->opcode == kOpFutexWait || s->opcode == kOpWaitid ? -1 : s->fd;
   io_uring_sqe_set_data(s, &op);
   op.next = &inflight_head_;
   op.prev = inflight_head_.prev;
@@ -313,7 +314,7 @@ int32_t Reactor::run(Op& op, io_uring_sqe* s, const io::deadline& dl) {
   // logging write would then switch under fifo. Semantics first.)
   flush();
   InterruptibleWait* iw = current_interruptible();
-  YieldInfo why{op_name(opcode), YieldInfo::fd, op.fd, nullptr};
+  YieldInfo why{op_name(opcode), op.fd >= 0 ? YieldInfo::fd : YieldInfo::none, op.fd, nullptr};
   bool parked = op.parked = !op.done;
   bool gave_up = false;
   bool vouched = vouched_blocking(op.fd);  // consumed by this op either way

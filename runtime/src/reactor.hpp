@@ -19,6 +19,9 @@ class context;
 
 namespace greenring::detail {
 
+// Opcodes newer than liburing 2.3's header (Linux 6.7).
+constexpr uint8_t kOpWaitid = 50, kOpFutexWait = 51;
+
 // Prepares an IORING_OP_FUTEX_WAIT (Linux 6.7) on a 32-bit word: it
 // completes when the word is woken, or at once (EAGAIN) if it no longer
 // holds `expected`. A private wait matches FUTEX_WAKE_PRIVATE.
@@ -85,6 +88,8 @@ class Reactor {
   void cancel_op(Op& op);
 
   unsigned inflight() const { return inflight_count_; }
+  // The kernel has this opcode (IORING_REGISTER_PROBE at set-up; ops < 64).
+  bool supports(uint8_t opcode) const { return opcode < 64 && (ops_ >> opcode) & 1; }
 
   // In a forked child: the parent's ring is not mapped here (dontfork) and
   // an eventfd doorbell is shared with the parent; build fresh ones. Operations that
@@ -109,6 +114,7 @@ class Reactor {
   int event_fd_ = -1;
   uint64_t event_buf_ = 0;
   bool bell_armed_ = false;
+  uint64_t ops_ = 0;  // one bit per supported opcode
   bool taskrun_flag_ = false;  // the kernel flags deferred completions (IORING_SQ_TASKRUN)
   // A cross-thread wake-up was taken in since the dispatcher last slept. Its
   // context sits in Boost's remote queue, which the dispatcher drains only at

@@ -991,4 +991,99 @@ TEST(IoCancel, CancelFdWakesAParkedReaderWithEbadf) {
   EXPECT_EQ(greenring::detail::Scheduler::current().reactor().inflight(), 0u);
 }
 
+// ---- io::waitid: waits for children parked in the ring ----------------------
+
+#define SKIP_WITHOUT_RING_WAITID() \
+  if (!kernel_at_least(6, 7)) GTEST_SKIP() << "IORING_OP_WAITID needs Linux 6.7"
+
+// A child that sleeps `ms`, then exits with `code`.
+pid_t child_exiting(int ms, int code) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    usleep(static_cast<useconds_t>(ms) * 1000);
+    _exit(code);
+  }
+  return pid;
+}
+
+TEST(IoWaitid, ParksUntilTheChildExitsWhileOtherGreenThreadsRun) {
+  SKIP_WITHOUT_RING_WAITID();
+  pid_t child = child_exiting(100, 7);
+  ASSERT_GT(child, 0);
+  int ticks = 0;
+  bool done = false;
+  auto ticker = spawn([&] {
+    while (!done) {
+      ++ticks;
+      greenring::sleep_for(10ms);
+    }
+  });
+  siginfo_t info{};
+  ASSERT_EQ(io::waitid(P_PID, static_cast<id_t>(child), &info, WEXITED), 0) << strerror(errno);
+  done = true;
+  ticker.join();
+  EXPECT_EQ(info.si_pid, child);
+  EXPECT_EQ(info.si_code, CLD_EXITED);
+  EXPECT_EQ(info.si_status, 7);
+  EXPECT_GE(ticks, 3) << "the wait must park, not block the OS thread";
+  EXPECT_EQ(::waitpid(child, nullptr, WNOHANG), -1) << "WEXITED without WNOWAIT collects the child";
+}
+
+TEST(IoWaitid, WnowaitLeavesTheChildToBeCollected) {
+  SKIP_WITHOUT_RING_WAITID();
+  pid_t child = child_exiting(30, 3);
+  siginfo_t info{};
+  ASSERT_EQ(io::waitid(P_ALL, 0, &info, WEXITED | WNOWAIT), 0) << strerror(errno);
+  EXPECT_EQ(info.si_pid, child);
+  int st = 0;
+  ASSERT_EQ(::waitpid(child, &st, WNOHANG), child);
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 3);
+}
+
+TEST(IoWaitid, ADeadlinePassesThenAKilledChildIsReported) {
+  SKIP_WITHOUT_RING_WAITID();
+  pid_t child = child_exiting(10000, 0);
+  siginfo_t info{};
+  auto t0 = steady::now();
+  EXPECT_EQ(io::waitid(P_ALL, 0, &info, WEXITED, io::deadline(50ms)), -1);
+  EXPECT_EQ(errno, ETIMEDOUT);
+  EXPECT_GE(ms_since(t0), 50ms);
+  ASSERT_EQ(::kill(child, SIGKILL), 0);
+  ASSERT_EQ(io::waitid(P_PID, static_cast<id_t>(child), &info, WEXITED), 0) << strerror(errno);
+  EXPECT_EQ(info.si_code, CLD_KILLED);
+  EXPECT_EQ(info.si_status, SIGKILL);
+}
+
+TEST(IoWaitid, StoppedAndContinuedChildren) {
+  SKIP_WITHOUT_RING_WAITID();
+  pid_t child = fork();
+  if (child == 0) {
+    raise(SIGSTOP);
+    usleep(10000000);
+    _exit(0);
+  }
+  siginfo_t info{};
+  ASSERT_EQ(io::waitid(P_PID, static_cast<id_t>(child), &info, WSTOPPED), 0) << strerror(errno);
+  EXPECT_EQ(info.si_code, CLD_STOPPED);
+  EXPECT_EQ(info.si_status, SIGSTOP);
+  auto cont = spawn([&] {
+    greenring::sleep_for(20ms);
+    ::kill(child, SIGCONT);
+  });
+  ASSERT_EQ(io::waitid(P_PID, static_cast<id_t>(child), &info, WCONTINUED), 0) << strerror(errno);
+  cont.join();
+  EXPECT_EQ(info.si_code, CLD_CONTINUED);
+  ::kill(child, SIGKILL);
+  ASSERT_EQ(io::waitid(P_PID, static_cast<id_t>(child), &info, WEXITED), 0);
+  EXPECT_EQ(info.si_code, CLD_KILLED);
+}
+
+TEST(IoWaitid, NoChildIsEchild) {
+  SKIP_WITHOUT_RING_WAITID();
+  siginfo_t info{};
+  EXPECT_EQ(io::waitid(P_ALL, 0, &info, WEXITED), -1);
+  EXPECT_EQ(errno, ECHILD);
+}
+
 }  // namespace
+

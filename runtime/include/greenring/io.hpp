@@ -4,9 +4,11 @@
 #pragma once
 
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 
 #include <cerrno>
 #include <chrono>
@@ -75,5 +77,11 @@ int fdatasync(int fd);
 // or -1 with errno = the deadline's timeout_errno or the poll error.
 int wait_readable(int fd, deadline dl = {});
 int wait_writable(int fd, deadline dl = {});
+
+// waitid(2) semantics (P_PID, P_PIDFD, P_PGID, P_ALL; WEXITED, WSTOPPED,
+// WCONTINUED, WNOWAIT...), the wait parked in the ring. Returns 0 with *info
+// filled, or -1 with errno; ENOSYS when the kernel cannot wait for children
+// through io_uring (IORING_OP_WAITID, before Linux 6.7).
+int waitid(idtype_t type, id_t id, siginfo_t* info, int options, deadline dl = {});
 
 }  // namespace greenring::io
