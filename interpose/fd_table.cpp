@@ -2,6 +2,7 @@
 #include "fd_table.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -38,7 +39,7 @@ uint32_t FdTable::learn(int fd, Entry* e) {
   uint32_t s = e->state.load(std::memory_order_relaxed);
   long fl = sys::raw(SYS_fcntl, fd, F_GETFL);
   if (fl < 0) return s;  // not open: the call itself will report EBADF
-  uint32_t now = (s & kSeekBits) | kKnown | ((fl & O_NONBLOCK) ? kNonblock : 0) | generation();
+  uint32_t now = (s & kKindBits) | kKnown | ((fl & O_NONBLOCK) ? kNonblock : 0) | generation();
   e->state.store(now, std::memory_order_relaxed);
   return now;
 }
@@ -59,7 +60,7 @@ void FdTable::set_nonblocking(int fd, bool on) {
   // description changed, and other fds on it (dup, inherited) may still say
   // otherwise: a new generation makes every entry ask again.
   if (!current(s) || static_cast<bool>(s & kNonblock) != on) gen_.fetch_add(1, std::memory_order_acq_rel);
-  e->state.store((s & kSeekBits) | kKnown | (on ? kNonblock : 0) | generation(), std::memory_order_relaxed);
+  e->state.store((s & kKindBits) | kKnown | (on ? kNonblock : 0) | generation(), std::memory_order_relaxed);
 }
 
 bool FdTable::stream(int fd) {
@@ -74,6 +75,20 @@ bool FdTable::stream(int fd) {
     s = e->state.fetch_or(bits, std::memory_order_relaxed) | bits;
   }
   return s & kStream;
+}
+
+bool FdTable::regular(int fd) {
+  Entry* e = entry(fd, true);
+  if (!e) return false;
+  uint32_t s = e->state.load(std::memory_order_relaxed);
+  if (!(s & kRegKnown)) {
+    struct stat st;
+    long r = sys::raw(SYS_fstat, fd, reinterpret_cast<long>(&st));
+    if (r < 0) return false;  // the call itself will report the error
+    uint32_t bits = kRegKnown | (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) ? kRegular : 0);
+    s = e->state.fetch_or(bits, std::memory_order_relaxed) | bits;
+  }
+  return s & kRegular;
 }
 
 int64_t FdTable::recv_timeout(int fd) {
@@ -97,7 +112,7 @@ void FdTable::set_send_timeout(int fd, int64_t ns) {
 void FdTable::created(int fd, bool nonblocking, Kind kind) {
   detail::fd_is_new(fd, kind == Kind::socket);
   if (Entry* e = entry(fd, true)) {
-    uint32_t seek_bits = kind != Kind::unknown ? kSeekBits : 0;
+    uint32_t seek_bits = kind != Kind::unknown ? kSeekKnown | kStream | kRegKnown : 0;
     e->state.store(kKnown | (nonblocking ? kNonblock : 0) | seek_bits | generation(), std::memory_order_relaxed);
     e->rcvtimeo.store(0, std::memory_order_relaxed);
     e->sndtimeo.store(0, std::memory_order_relaxed);

@@ -24,8 +24,11 @@ class FdTable {
   bool nonblocking(int fd);
   void set_nonblocking(int fd, bool on);
   // pread and friends fail with ESPIPE on this fd (a pipe, socket, FIFO,
-  // tty, eventfd...): io_uring would ignore the offset instead.
+  // tty...): io_uring would ignore the offset instead.
   bool stream(int fd);
+  // A regular file or a directory: the kernel locks its position for
+  // read/write at the current position, which the ring would not.
+  bool regular(int fd);
   // Timeouts in nanoseconds; 0 = none.
   int64_t recv_timeout(int fd);
   int64_t send_timeout(int fd);
@@ -45,8 +48,10 @@ class FdTable {
     std::atomic<int64_t> rcvtimeo{0};
     std::atomic<int64_t> sndtimeo{0};
   };
-  static constexpr uint32_t kKnown = 1, kNonblock = 2, kSeekKnown = 4, kStream = 8;
-  static constexpr uint32_t kSeekBits = kSeekKnown | kStream;
+  static constexpr uint32_t kKnown = 1, kNonblock = 2, kSeekKnown = 4, kStream = 8, kRegKnown = 16, kRegular = 32;
+  // What the file is, as opposed to the flags of its description: kept
+  // across generations.
+  static constexpr uint32_t kKindBits = kSeekKnown | kStream | kRegKnown | kRegular;
   static constexpr int kGenShift = 8;
   static constexpr int kChunkBits = 10, kChunks = 1024;  // up to 1M fds
   Entry* entry(int fd, bool create);

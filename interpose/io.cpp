@@ -13,6 +13,11 @@ namespace io = greenring::io;
 
 namespace {
 
+// Tells the runtime whether fd is a regular file or directory (its own
+// path: the position lock) or anything else (a stream to it: tried directly
+// first, then the ring), so that it need not ask the kernel on every call.
+void vouch_kind(int fd) { greenring::detail::vouch_stream(fd, !gi::fds().regular(fd)); }
+
 // The positioned calls on a fd without a file position (pipe, socket, FIFO,
 // tty, eventfd) fail with ESPIPE, after the kernel's check of the offset;
 // io_uring would ignore the offset and transfer data instead.
@@ -20,16 +25,12 @@ bool no_position(int fd, off_t off) {
   if (off < 0) return false;
   if (!gi::fds().stream(fd)) {
     greenring::detail::vouch_seekable(fd);  // the runtime need not ask again
+    vouch_kind(fd);
     return false;
   }
   errno = ESPIPE;
   return true;
 }
-
-// Pipes and sockets are offered a read or write directly first (nowait.hpp);
-// a regular file always goes through the ring, so that a file write is a
-// switch on every file system, not only where the kernel must wait.
-void vouch_kind(int fd) { greenring::detail::vouch_stream(fd, gi::fds().stream(fd)); }
 
 }  // namespace
 

@@ -165,9 +165,7 @@ green_thread::id green_thread::get_id() const noexcept { return s_ ? s_->id : 0;
 
 void yield() {
   detail::Scheduler::current();
-  detail::note_yield({"yield", detail::YieldInfo::none, 0, nullptr});
-  detail::SwitchGuard keep;
-  detail::running_context()->yield();
+  detail::yield_here({"yield", detail::YieldInfo::none, 0, nullptr});
 }
 
 namespace {

@@ -34,11 +34,13 @@ bool decline_thread_atexit(void (*dtor)(void*)) noexcept;
 // that op.
 void vouch_blocking(int fd) noexcept;
 bool vouched_blocking(int fd) noexcept;
-// Likewise for what kind of fd a write goes to. A pipe, socket, FIFO or
-// eventfd (stream = yes) is first offered the data directly (RWF_NOWAIT) and
-// reaches the ring only when it would block; anything else the hook knows
-// of (no) goes through the ring, so that regular-file writes stay switches
-// whatever the file system. Without a vouch (the API) the runtime guesses.
+// Likewise for what kind of fd a read or write goes to. A regular file or a
+// directory (stream = no) is read and written at its current position by
+// the plain system call, which holds the position lock the ring's
+// current-position ops do not; a file write is then a switch all the same.
+// Anything else (yes: a pipe, socket, FIFO, tty, eventfd, device) is first
+// offered the transfer directly (RWF_NOWAIT) and reaches the ring only when
+// it would block. Without a vouch (the API) the runtime asks fstat.
 enum class Stream : char { unknown, yes, no };
 void vouch_stream(int fd, bool stream) noexcept;
 Stream vouched_stream(int fd) noexcept;

@@ -65,10 +65,10 @@ int32_t settle(int fd, long r, const char* what) noexcept {
 
 }  // namespace
 
-bool writes_first(int fd) noexcept { return vouched_stream(fd) != Stream::no && !refuses.test(fd); }
+bool writes_first(int fd, Stream kind) noexcept { return kind != Stream::no && !refuses.test(fd); }
 
-bool reads_first(int fd) noexcept {
-  return vouched_stream(fd) != Stream::no && had_data.test(fd) && !refuses.test(fd);
+bool reads_first(int fd, Stream kind) noexcept {
+  return kind != Stream::no && had_data.test(fd) && !refuses.test(fd);
 }
 
 int32_t writev(int fd, const struct iovec* v, int n) noexcept {
@@ -80,8 +80,8 @@ int32_t sendmsg(int fd, const struct msghdr* m, int flags) noexcept {
   return settle(fd, sys::raw(SYS_sendmsg, fd, reinterpret_cast<long>(m), flags | MSG_DONTWAIT), "send");
 }
 
-int32_t readv(int fd, const struct iovec* v, int n) noexcept {
-  long r = sys::raw(SYS_preadv2, fd, reinterpret_cast<long>(v), n, -1, -1, RWF_NOWAIT);
+int32_t readv(int fd, const struct iovec* v, int n, long at) noexcept {
+  long r = sys::raw(SYS_preadv2, fd, reinterpret_cast<long>(v), n, at, at < 0 ? -1 : 0, RWF_NOWAIT);
   if (r == -EAGAIN) had_data.set(fd, false);
   return settle(fd, r, "read");
 }
@@ -91,6 +91,8 @@ int32_t recvmsg(int fd, struct msghdr* m, int flags) noexcept {
   if (r == -EAGAIN) had_data.set(fd, false);
   return settle(fd, r, "recv");
 }
+
+bool refused(int fd) noexcept { return refuses.test(fd); }
 
 void read_done(int fd, bool waited) noexcept { had_data.set(fd, !waited); }
 

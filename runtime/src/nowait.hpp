@@ -13,25 +13,31 @@
 #include <climits>
 #include <cstdint>
 
+#include "hook_support.hpp"
+
 namespace greenring::detail::nowait {
 
 // "Not done here: use the ring."
 constexpr int32_t kUseRing = INT32_MIN;
 
-// Whether a write (read) on fd is tried here first. Consumes the hook's
-// vouch (hook_support.hpp: a regular file, say, never is). A read is tried
-// only where the last read on fd found data at once: where reads usually
-// wait (a server's socket) the attempt would be a wasted system call.
-bool writes_first(int fd) noexcept;
-bool reads_first(int fd) noexcept;
+// Whether a write (read) on fd is tried here first; `kind` is the hook's
+// vouch (hook_support.hpp: a file with a position never is, it has its own
+// path). A read is tried only where the last read on fd found data at once:
+// where reads usually wait (a server's socket) the attempt would be a wasted
+// system call.
+bool writes_first(int fd, Stream kind) noexcept;
+bool reads_first(int fd, Stream kind) noexcept;
 
 // The attempts: bytes moved, a definitive -errno (EPIPE must not be tried a
 // second time: it raised SIGPIPE already), or kUseRing.
 int32_t writev(int fd, const struct iovec* v, int n) noexcept;
 int32_t sendmsg(int fd, const struct msghdr* m, int flags) noexcept;
-int32_t readv(int fd, const struct iovec* v, int n) noexcept;
+int32_t readv(int fd, const struct iovec* v, int n, long at = -1) noexcept;  // at -1: the current position
 int32_t recvmsg(int fd, struct msghdr* m, int flags) noexcept;
 
+// A direct attempt on fd was refused for good (EOPNOTSUPP: it cannot be
+// asked not to block) since the number was last made.
+bool refused(int fd) noexcept;
 // A read on fd went through the ring and did (or did not) have to wait.
 void read_done(int fd, bool waited) noexcept;
 // fd names a new file (accept or connect made it a socket, a hook made or

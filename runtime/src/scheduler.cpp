@@ -364,6 +364,13 @@ void park(const YieldInfo& why) noexcept {
   running_context()->suspend();
 }
 
+void yield_here(const YieldInfo& why) noexcept {
+  check_no_scope();
+  note_yield(why);
+  SwitchGuard keep;
+  running_context()->yield();
+}
+
 bool park_until(std::chrono::steady_clock::time_point tp, const YieldInfo& why) noexcept {
   check_no_scope();
   note_yield(why);

@@ -163,7 +163,10 @@ GreenProps* current_props() noexcept;
 // (errno, the C++ exception globals) with the green thread that owns it,
 // and records why it yielded (`why`).
 void park(const YieldInfo& why) noexcept;
-// The same, but the green thread also wakes when `tp` passes (Boost.Fiber's
+// Gives the other ready green threads their turn, then continues: a call
+// that did its work at once but is a yield point all the same.
+void yield_here(const YieldInfo& why) noexcept;
+// The same as park, but the green thread also wakes when `tp` passes (Boost.Fiber's
 // sleep queue, so no kernel timer per sleeper). True if woken before tp.
 bool park_until(std::chrono::steady_clock::time_point tp, const YieldInfo& why) noexcept;
 

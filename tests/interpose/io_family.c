@@ -1,7 +1,8 @@
 /* io_family: read, write, readv, writev, pread, pwrite, preadv, pwritev and
  * their 64 variants, fsync, fdatasync, on pipes, socketpairs, FIFOs, eventfds,
  * regular files and character devices: results, errno, partial transfers,
- * file offsets, EOF, EPIPE/SIGPIPE, and the application's own O_NONBLOCK.
+ * file offsets, EOF, EPIPE/SIGPIPE, the application's own O_NONBLOCK, and
+ * one file's position shared by two threads or two processes.
  * Built twice: plain, and with _FORTIFY_SOURCE so that read() becomes
  * __read_chk (io_family_fortify). */
 #include "transcript.h"
@@ -348,6 +349,98 @@ static void eventfds(void) {
   close(fd);
 }
 
+/* One open file, two writers or readers at its current position (threads,
+ * or a parent and its child). The kernel locks a regular file's position
+ * for read and write, so no line is lost, written twice or read twice. */
+enum { kLines = 3000, kLineLen = 7 };
+
+struct shared_io {
+  int fd;
+  char who;
+  int seen[2 * kLines];
+  int bad;
+};
+
+static void* write_lines(void* arg) {
+  struct shared_io* s = (struct shared_io*)arg;
+  char line[kLineLen + 1];
+  for (int i = 0; i < kLines; ++i) {
+    snprintf(line, sizeof line, "%c%05d\n", s->who, i);
+    if (write(s->fd, line, kLineLen) != kLineLen) s->bad++;
+  }
+  return NULL;
+}
+
+static void* read_lines(void* arg) {
+  struct shared_io* s = (struct shared_io*)arg;
+  char line[kLineLen + 1] = "";
+  ssize_t n;
+  int i;
+  while ((n = read(s->fd, line, kLineLen)) == kLineLen) {
+    if (sscanf(line, "L%05d", &i) == 1 && i >= 0 && i < 2 * kLines)
+      __atomic_add_fetch(&s->seen[i], 1, __ATOMIC_RELAXED);
+    else
+      s->bad++;
+  }
+  if (n != 0) s->bad++;
+  return NULL;
+}
+
+static long file_size(int fd) {
+  struct stat st;
+  return fstat(fd, &st) == 0 ? (long)st.st_size : -1;
+}
+
+static void shared_position(void) {
+  char path[128];
+  snprintf(path, sizeof path, "%s/shared", tmpdir);
+  struct shared_io a = {0}, b = {0};
+  pthread_t ta, tb;
+
+  a.fd = b.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  a.who = 'a';
+  b.who = 'b';
+  pthread_create(&ta, NULL, write_lines, &a);
+  pthread_create(&tb, NULL, write_lines, &b);
+  pthread_join(ta, NULL);
+  pthread_join(tb, NULL);
+  t_say("two threads write %d lines each through one fd: %ld bytes of %d, failed writes %d", kLines,
+        file_size(a.fd), 2 * kLines * kLineLen, a.bad + b.bad);
+  close(a.fd);
+
+  a.fd = open(path, O_WRONLY | O_TRUNC);
+  fflush(stdout);
+  pid_t child = fork();
+  a.who = child == 0 ? 'c' : 'p';
+  write_lines(&a);
+  if (child == 0) _exit(a.bad);
+  int st = 0;
+  waitpid(child, &st, 0);
+  t_say("a parent and its child write %d lines each through one fd: %ld bytes of %d, failed writes %d", kLines,
+        file_size(a.fd), 2 * kLines * kLineLen, a.bad + (WIFEXITED(st) ? WEXITSTATUS(st) : 1));
+  close(a.fd);
+
+  int w = open(path, O_WRONLY | O_TRUNC);
+  char line[kLineLen + 1];
+  for (int i = 0; i < 2 * kLines; ++i) {
+    snprintf(line, sizeof line, "L%05d\n", i);
+    if (write(w, line, kLineLen) != kLineLen) exit(2);
+  }
+  close(w);
+  static struct shared_io r;
+  r.fd = open(path, O_RDONLY);
+  pthread_create(&ta, NULL, read_lines, &r);
+  pthread_create(&tb, NULL, read_lines, &r);
+  pthread_join(ta, NULL);
+  pthread_join(tb, NULL);
+  int once = 0;
+  for (int i = 0; i < 2 * kLines; ++i) once += r.seen[i] == 1;
+  t_say("two threads read one fd line by line: %d of %d lines read exactly once, bad reads %d", once, 2 * kLines,
+        r.bad);
+  close(r.fd);
+  unlink(path);
+}
+
 int main(int argc, char** argv) {
   t_start("io_family", 25);
   snprintf(tmpdir, sizeof tmpdir, "/tmp/greenring-io-XXXXXX");
@@ -362,6 +455,7 @@ int main(int argc, char** argv) {
   if (t_want(argc, argv, "sockets")) socketpairs();
   if (t_want(argc, argv, "files")) regular_files();
   if (t_want(argc, argv, "eventfd")) eventfds();
+  if (t_want(argc, argv, "shared")) shared_position();
   rmdir(tmpdir);
   return t_end();
 }

@@ -8,6 +8,9 @@
  *                 drained between batches, outside the timed part
  *   write_read_1  write() of 1 byte then read() of it back, blocking pipe
  *   pread_file    pread() of 1 byte from a regular file in the page cache
+ *   write_file    write() of 40 bytes at a regular file's current position
+ *                 (a log line; under the shim the plain call and a yield)
+ *   read_file     read() of those 40-byte lines back, from the page cache
  * usage: overhead [N]   (default N = 200000) */
 #include "transcript.h"
 
@@ -69,11 +72,24 @@ int main(int argc, char** argv) {
   for (long i = 0; i < n; ++i)
     if (pread(f, &c, 1, 1) != 1) return 2;
   double pread_file = ns_since(&t0) / (double)n;
+  const char line[] = "a log line of forty bytes, give or take\n";
+  if (ftruncate(f, 0) != 0 || lseek(f, 0, SEEK_SET) != 0) return 2;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (long i = 0; i < n; ++i)
+    if (write(f, line, 40) != 40) return 2;
+  double write_file = ns_since(&t0) / (double)n;
+  if (lseek(f, 0, SEEK_SET) != 0) return 2;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (long i = 0; i < n; ++i)
+    if (read(f, buf, 40) != 40) return 2;
+  double read_file = ns_since(&t0) / (double)n;
   close(f);
 
   printf("read_eagain %.1f ns/call\n", eagain);
   printf("write_1 %.1f ns/call\n", write1);
   printf("write_read_1 %.1f ns/pair\n", pair);
   printf("pread_file %.1f ns/call\n", pread_file);
+  printf("write_file %.1f ns/call\n", write_file);
+  printf("read_file %.1f ns/call\n", read_file);
   return 0;
 }
