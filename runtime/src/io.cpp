@@ -137,10 +137,12 @@ int32_t read_once(int fd, size_t len, const deadline& dl, Direct&& direct, Prep&
 // else (pipes, sockets, ttys, eventfds, devices) uses the ring.
 bool has_position(int fd, detail::Stream kind) {
   if (kind != detail::Stream::unknown) return kind == detail::Stream::no;
-  if (detail::nowait::socket_hint(fd)) return false;
+  if (detail::nowait::socket_hint(fd) || detail::nowait::not_a_file(fd)) return false;
   struct stat st;
   if (sys::raw(SYS_fstat, fd, reinterpret_cast<long>(&st)) < 0) return false;  // the ring reports the error
-  return S_ISREG(st.st_mode) || S_ISDIR(st.st_mode);
+  if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) return true;
+  detail::nowait::learned_not_a_file(fd);
+  return false;
 }
 
 // A file write (at the current position, or at `at`) is a yield point, as
@@ -425,6 +427,12 @@ int fsync(int fd) {
 int fdatasync(int fd) {
   return static_cast<int>(
       result(once({}, [&](io_uring_sqe* s) { io_uring_prep_fsync(s, fd, IORING_FSYNC_DATASYNC); })));
+}
+
+int close(int fd) {
+  reactor().cancel_fd(fd);
+  detail::nowait::fresh(fd, false);
+  return static_cast<int>(result(static_cast<int32_t>(sys::close(fd))));
 }
 
 int waitid(idtype_t type, id_t id, siginfo_t* info, int options, deadline dl) {

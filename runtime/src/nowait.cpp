@@ -39,6 +39,7 @@ class FdBits {
 FdBits refuses;    // EOPNOTSUPP: the file cannot refuse instead of blocking (a tty; a regular file on most file systems)
 FdBits had_data;   // the last read found data without waiting
 FdBits sockets;    // a socket, as far as anyone told us
+FdBits not_files;  // fstat said: not a regular file or directory (no position lock to keep)
 
 int32_t settle(int fd, long r, const char* what) noexcept {
   if (r >= 0) {
@@ -100,6 +101,7 @@ void fresh(int fd, bool socket) noexcept {
   refuses.set(fd, false);
   had_data.set(fd, false);
   sockets.set(fd, socket);
+  not_files.set(fd, socket);
 }
 
 void fresh_range(unsigned first, unsigned last) noexcept {
@@ -107,5 +109,8 @@ void fresh_range(unsigned first, unsigned last) noexcept {
 }
 
 bool socket_hint(int fd) noexcept { return sockets.test(fd); }
+
+bool not_a_file(int fd) noexcept { return not_files.test(fd); }
+void learned_not_a_file(int fd) noexcept { not_files.set(fd, true); }
 
 }  // namespace greenring::detail::nowait

@@ -54,4 +54,10 @@ void fresh_range(unsigned first, unsigned last) noexcept;  // close_range
 // save a little more, but the kernel would then park before that check.)
 bool socket_hint(int fd) noexcept;
 
+// Whether fd was seen by fstat not to be a regular file or directory since
+// the number was last made (without the hooks' vouch the runtime asks fstat
+// once, not before every read).
+bool not_a_file(int fd) noexcept;
+void learned_not_a_file(int fd) noexcept;
+
 }  // namespace greenring::detail::nowait

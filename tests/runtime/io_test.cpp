@@ -971,9 +971,10 @@ TEST(IoPoll, ManyGreenThreadsPollAtOnce) {
 
 // ---------------------------------------------------------------- close under a parked op
 
-TEST(IoCancel, CancelFdWakesAParkedReaderWithEbadf) {
-  // White-box: the reactor's cancel_fd is what a close() hook calls so that
-  // a reused fd number never receives an old operation's result.
+// io::close cancels, through the reactor's cancel_fd (what the shim's close()
+// hook calls too), so that a reused fd number never receives an old
+// operation's result.
+TEST(IoClose, WakesAParkedReaderWithEbadfAndFreesTheNumber) {
   Pipe p = make_pipe();
   ssize_t r = 0;
   int err = 0;
@@ -983,12 +984,108 @@ TEST(IoCancel, CancelFdWakesAParkedReaderWithEbadf) {
     err = errno;
   });
   greenring::yield();  // the reader is parked in the ring now
-  greenring::detail::Scheduler::current().reactor().cancel_fd(p.r);
-  p.r.reset();
+  int number = p.r.release();
+  EXPECT_EQ(io::close(number), 0);
   reader.join();
   EXPECT_EQ(r, -1);
   EXPECT_EQ(err, EBADF) << strerror(err);
   EXPECT_EQ(greenring::detail::Scheduler::current().reactor().inflight(), 0u);
+  EXPECT_EQ(fcntl(number, F_GETFD), -1) << "the fd is closed";
+  EXPECT_EQ(io::close(number), -1);
+  EXPECT_EQ(errno, EBADF);
+}
+
+// ---- regular files keep the kernel's position lock ---------------------------
+
+constexpr int kSharedLines = 3000, kLineLen = 7;
+
+// Two OS threads, each with its own scheduler and ring, write through one fd
+// at its current position: the kernel's write(2) keeps every line; the ring's
+// current-position write, which takes no position lock, lost some.
+TEST(IoFilePosition, TwoOsThreadsWritingThroughOneFdLoseNoLine) {
+  TempDir dir;
+  // First the number is a pipe's, which the runtime learns is no file...
+  Pipe p = make_pipe();
+  ASSERT_EQ(io::write(p.w, "x", 1), 1);
+  char c;
+  ASSERT_EQ(io::read(p.r, &c, 1), 1);
+  int number = p.r.release();
+  ASSERT_EQ(io::close(number), 0);
+  // ...then, closed with io::close, a regular file's.
+  Fd f(::open(dir.file("shared").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  ASSERT_GE(f, 0);
+  EXPECT_EQ(f.get(), number) << "the lowest free number";
+  auto writer = [&](char who) {
+    char line[kLineLen + 1];
+    for (int i = 0; i < kSharedLines; ++i) {
+      snprintf(line, sizeof line, "%c%05d\n", who, i);
+      ASSERT_EQ(io::write(f, line, kLineLen), kLineLen);
+    }
+  };
+  std::thread a(writer, 'a'), b(writer, 'b');
+  a.join();
+  b.join();
+  struct stat st;
+  ASSERT_EQ(fstat(f, &st), 0);
+  EXPECT_EQ(st.st_size, 2 * kSharedLines * kLineLen);
+}
+
+TEST(IoFilePosition, TwoOsThreadsReadingOneFdReadEachLineOnce) {
+  TempDir dir;
+  std::string path = dir.file("lines");
+  {
+    Fd w(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    char line[kLineLen + 1];
+    for (int i = 0; i < 2 * kSharedLines; ++i) {
+      snprintf(line, sizeof line, "L%05d\n", i);
+      ASSERT_EQ(::write(w, line, kLineLen), kLineLen);
+    }
+  }
+  Fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  std::vector<std::atomic<int>> seen(2 * kSharedLines);
+  std::atomic<int> bad{0};
+  auto reader = [&] {
+    char line[kLineLen + 1] = "";
+    int i;
+    while (io::read(f, line, kLineLen) == kLineLen) {
+      if (sscanf(line, "L%05d", &i) == 1 && i >= 0 && i < 2 * kSharedLines)
+        ++seen[static_cast<size_t>(i)];
+      else
+        ++bad;
+    }
+  };
+  std::thread a(reader), b(reader);
+  a.join();
+  b.join();
+  int once = 0;
+  for (auto& n : seen) once += n == 1;
+  EXPECT_EQ(once, 2 * kSharedLines);
+  EXPECT_EQ(bad, 0);
+}
+
+// A file write is a yield point, every time; a read the page cache holds is not.
+TEST(IoFilePosition, AWriteIsAYieldPointAndACachedReadIsNot) {
+  TempDir dir;
+  Fd f(::open(dir.file("f").c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  int turns = 0;
+  bool stop = false;
+  auto other = spawn([&] {
+    while (!stop) {
+      ++turns;
+      greenring::yield();
+    }
+  });
+  greenring::yield();  // the other green thread is running now
+  int before = turns;
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(io::write(f, "0123456789", 10), 10);
+  EXPECT_EQ(turns - before, 10) << "each write gave the other green thread a turn";
+  ASSERT_EQ(::lseek(f, 0, SEEK_SET), 0);
+  before = turns;
+  char buf[10];
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(io::read(f, buf, 10), 10);
+  EXPECT_EQ(turns - before, 0) << "reads from the page cache complete without a switch";
+  stop = true;
+  other.join();
 }
 
 // ---- io::waitid: waits for children parked in the ring ----------------------

@@ -78,6 +78,15 @@ int fdatasync(int fd);
 int wait_readable(int fd, deadline dl = {});
 int wait_writable(int fd, deadline dl = {});
 
+// close(2), after the operations other green threads of this OS thread have
+// pending on fd are cancelled (they fail with EBADF, and the number cannot
+// be reused under them) and what the runtime learned of the number is
+// forgotten. The runtime remembers, per fd number, that a fd is no regular
+// file (those keep the kernel's position lock, so they take another path):
+// close with this, not ::close, a fd these calls were used on. (Under the
+// shim ::close does the same.)
+int close(int fd);
+
 // waitid(2) semantics (P_PID, P_PIDFD, P_PGID, P_ALL; WEXITED, WSTOPPED,
 // WCONTINUED, WNOWAIT...), the wait parked in the ring. Returns 0 with *info
 // filled, or -1 with errno; ENOSYS when the kernel cannot wait for children
