@@ -48,12 +48,15 @@ Parked park_on_child(pid_t pid) {
 // (waitid's) asks for, leaving it to be collected; Parked::no when the
 // kernel offers no way to park for it (then the caller offloads the wait).
 Parked park_for_children(idtype_t type, id_t id, int options) {
+  const int saved = errno;  // a wait that succeeds leaves errno as it was
   {
     gi::MaybeInterruptible intr(greenring::detail::Restart::unless_sa_restart);
     siginfo_t info;
-    if (io::waitid(type, id, &info, (options & ~WNOHANG) | WNOWAIT) == 0) return Parked::yes;
-    if (errno == EINTR) return Parked::interrupted;
-    if (errno == ECHILD) return Parked::yes;  // the next try reports it
+    int r = io::waitid(type, id, &info, (options & ~WNOHANG) | WNOWAIT);
+    if (r != 0 && errno == EINTR) return Parked::interrupted;
+    bool parked = r == 0 || errno == ECHILD;  // ECHILD: the next try reports it
+    errno = saved;
+    if (parked) return Parked::yes;
   }
   // ENOSYS (before Linux 6.7), or a wait the ring refuses that libc takes.
   // A pidfd becomes readable only when its process exits.
