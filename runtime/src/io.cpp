@@ -278,17 +278,18 @@ ssize_t write(int fd, const void* buf, size_t count, deadline dl) {
   auto* p = static_cast<const char*>(buf);
   // (Not for 0 bytes: the vectored path skips an empty write, which on a
   // datagram socket is an empty datagram.)
+  // A file is never offered the write directly: where the file system takes
+  // RWF_NOWAIT writes that would complete without the switch a file write is.
   const detail::Stream kind = detail::vouched_stream(fd);
-  const bool direct = detail::nowait::writes_first(fd, kind) && count != 0;
-  int position = -1;  // has_position, asked once, only if the ring would be next
+  const bool file = has_position(fd, kind);
+  const bool direct = !file && detail::nowait::writes_first(fd, kind) && count != 0;
   return all(count, [&](size_t done) {
     struct iovec v{const_cast<char*>(p + done), std::min<size_t>(count - done, 0x7ffff000)};
+    if (file) return file_writev(fd, &v, 1);
     if (direct) {
       int32_t r = detail::nowait::writev(fd, &v, 1);
       if (r != kUseRing) return r;
     }
-    if (position < 0) position = has_position(fd, kind);
-    if (position) return file_writev(fd, &v, 1);
     return once(dl, [&](io_uring_sqe* s) {
       io_uring_prep_write(s, fd, p + done, static_cast<unsigned>(std::min<size_t>(count - done, 0x7ffff000)),
                           kCurrentPosition);
@@ -315,15 +316,13 @@ ssize_t pwrite(int fd, const void* buf, size_t count, off_t offset, deadline dl)
 ssize_t writev(int fd, const struct iovec* iov, int iovcnt, deadline dl) {
   if (!iov_ok(iovcnt, EINVAL)) return -1;
   const detail::Stream kind = detail::vouched_stream(fd);
-  const bool direct = detail::nowait::writes_first(fd, kind) && iov_total(iov, iovcnt) != 0;
-  int position = -1;
+  const bool file = has_position(fd, kind);
+  const bool direct = !file && detail::nowait::writes_first(fd, kind) && iov_total(iov, iovcnt) != 0;
   return writev_all(
       iov, iovcnt, dl,
       [&](const struct iovec* v, int n, size_t) {
-        int32_t r = direct ? detail::nowait::writev(fd, v, n) : kUseRing;
-        if (r != kUseRing) return r;
-        if (position < 0) position = has_position(fd, kind);
-        return position ? file_writev(fd, v, n) : kUseRing;
+        if (file) return file_writev(fd, v, n);
+        return direct ? detail::nowait::writev(fd, v, n) : kUseRing;
       },
       [&](io_uring_sqe* s, const struct iovec* v, int n, size_t) {
         io_uring_prep_writev(s, fd, v, n, kCurrentPosition);
