@@ -2,9 +2,9 @@
 // They run as libc would; afterwards the FdTable notes what the application
 // asked for. close() first cancels operations other green threads of this
 // OS thread still have pending on the fd (they fail with EBADF), so the
-// number cannot be reused under them. fclose is here for the same reason:
-// glibc closes the FILE's fd without going through close(). close_range and
-// closefrom do the same for a whole range of numbers.
+// number cannot be reused under them. fclose, pclose, closedir and freopen
+// are here for the same reason: glibc closes their fd without going through
+// close(). close_range and closefrom do the same for a whole range of numbers.
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <sys/eventfd.h>
@@ -13,6 +13,8 @@
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <unistd.h>
+
+#include <dirent.h>
 
 #include <cstdarg>
 #include <cstdio>
@@ -30,6 +32,16 @@ namespace {
 void cancel_pending(int fd) {
   if (Scheduler* s = Scheduler::current_if_any(); s && greenring::detail::can_park()) s->reactor().cancel_fd(fd);
 }
+
+// What close() does before closing, for a fd that libc closes itself.
+void closing_internally(int fd) {
+  if (fd < 0) return;
+  cancel_pending(fd);
+  gi::fds().forget(fd);
+}
+
+// glibc's closedir takes a null DIR (EINVAL) though declared nonnull.
+int dir_fd(const void* d) { return d ? dirfd(static_cast<DIR*>(const_cast<void*>(d))) : -1; }
 
 // close_range and closefrom: what close() does, for every fd of the range.
 void closing_range(unsigned first, unsigned last) {
@@ -210,16 +222,31 @@ void closefrom(int lowfd) {
   REAL(closefrom)(lowfd);
 }
 
-// glibc closes a FILE's fd internally, out of reach of the close hook: forget
-// it here, or the number's next owner would inherit this one's flags and
-// timeouts (an O_NONBLOCK timerfd taken for blocking parks forever).
+// glibc closes a FILE's (a DIR's) fd internally, out of reach of the close
+// hook: forget it here, or the number's next owner would inherit this one's
+// flags, timeouts and kind (an O_NONBLOCK timerfd taken for blocking parks
+// forever; a pipe taken for a regular file is written with the plain call).
 int fclose(FILE* f) {
-  int fd = f ? fileno(f) : -1;
-  if (fd >= 0) {
-    cancel_pending(fd);
-    gi::fds().forget(fd);
-  }
+  closing_internally(f ? fileno(f) : -1);
   return REAL(fclose)(f);
+}
+int pclose(FILE* f) {
+  closing_internally(f ? fileno(f) : -1);
+  return REAL(pclose)(f);
+}
+int closedir(DIR* d) {
+  closing_internally(dir_fd(d));
+  return REAL(closedir)(d);
+}
+// freopen closes the stream's fd, then opens the file, often on the same
+// number: the shim learns the new file on its first use.
+FILE* freopen(const char* path, const char* mode, FILE* f) {
+  closing_internally(f ? fileno(f) : -1);
+  return REAL(freopen)(path, mode, f);
+}
+FILE* freopen64(const char* path, const char* mode, FILE* f) {
+  closing_internally(f ? fileno(f) : -1);
+  return REAL(freopen64)(path, mode, f);
 }
 
 }  // extern "C"

@@ -160,10 +160,17 @@ int32_t file_writev(int fd, const struct iovec* v, int n, long at = -1) {
 // ring read completes inline. Otherwise the ring reads the same bytes at the
 // position's offset into the caller's buffer, the position untouched, while
 // the green thread is parked; the plain read then takes them from the cache
-// and moves the position under its lock.
+// and moves the position under its lock. kUseRing: fd is no file after all
+// (the kind came from a stale entry), so it is read as a stream.
 int32_t file_readv(int fd, const struct iovec* v, int n, const deadline& dl) {
   int32_t r = detail::nowait::readv(fd, v, n);
   if (r != kUseRing) return r;
+  // About to park: first make sure the hook's kind was not stale (a number
+  // reused for a pipe or timerfd behind the hooks' back), as the ring would
+  // read such a fd twice.
+  struct stat st;
+  if (sys::raw(SYS_fstat, fd, reinterpret_cast<long>(&st)) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+    return kUseRing;
   long at = sys::raw(SYS_lseek, fd, 0, SEEK_CUR);
   if (at >= 0) {
     int32_t w = once(dl, [&](io_uring_sqe* s) { io_uring_prep_readv(s, fd, v, n, static_cast<uint64_t>(at)); });
@@ -191,7 +198,11 @@ int32_t read_at(int fd, const struct iovec* v, int n, off_t at, const deadline& 
 template <class Prep>
 int32_t read_current(int fd, const struct iovec* v, int n, const deadline& dl, Prep&& prep) {
   detail::Stream kind = detail::vouched_stream(fd);
-  if (has_position(fd, kind)) return file_readv(fd, v, n, dl);
+  if (has_position(fd, kind)) {
+    int32_t r = file_readv(fd, v, n, dl);
+    if (r != kUseRing) return r;
+    kind = detail::Stream::yes;
+  }
   return read_once(
       fd, iov_total(v, n), dl, [&] { return detail::nowait::readv(fd, v, n); }, prep, kind);
 }

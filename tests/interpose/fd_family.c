@@ -7,6 +7,7 @@
  * across dups; a reused fd number does not inherit the old fd's state. */
 #include "transcript.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -171,6 +172,27 @@ static void dups(void) {
   close(p[1]);
 }
 
+static void arm_100ms(void* arg) {
+  struct itimerspec it = {{0, 0}, {0, 100000000}};
+  if (timerfd_settime(*(int*)arg, 0, &it, NULL) != 0) perror("timerfd_settime");
+}
+
+/* A blocking timerfd takes the number `was` (closed by libc itself) and is
+ * armed by another thread: the read waits for it. */
+static void timer_reuse(const char* whose, int was) {
+  int t = timerfd_create(CLOCK_MONOTONIC, 0);
+  t_say("a blocking timerfd got %s number: %s", whose, t == was ? "yes" : "no");
+  struct t_later l;
+  t_later_start(&l, 50, arm_100ms, &t);
+  uint64_t ticks = 0;
+  long long t0 = t_now_ms();
+  CALL("read waits for the timerfd armed by another thread", read(t, &ticks, sizeof ticks));
+  t_took("read waits for the timerfd", t0, 140, 2000);
+  t_say("  ticks %llu", (unsigned long long)ticks);
+  t_later_join(&l);
+  close(t);
+}
+
 static void reuse(void) {
   int p[2], q[2];
   if (pipe2(p, O_NONBLOCK) != 0) exit(2);
@@ -195,6 +217,21 @@ static void reuse(void) {
   CALL("read the unarmed non-blocking timerfd", read(t, &ticks, sizeof ticks));
   close(t);
   close(p[1]);
+
+  /* closedir and pclose close their fd internally too. opendir's fd is
+   * O_NONBLOCK and a popen'd fd made so here: the next owner of the number,
+   * a blocking timerfd, must be waited for (in green mode the thread that
+   * arms it runs only if the read parks). */
+  DIR* dir = opendir(".");
+  int dfd = dir ? dirfd(dir) : -1;
+  CALL("read on a directory's fd", read(dfd, &ticks, sizeof ticks));
+  CALL("closedir", closedir(dir));
+  timer_reuse("a directory's", dfd);
+  FILE* po = popen("exit 0", "r");
+  int pfd = po ? fileno(po) : -1;
+  CALL("fcntl(F_SETFL, O_NONBLOCK) on popen's pipe", fcntl(pfd, F_SETFL, O_NONBLOCK));
+  CALL("pclose", pclose(po));
+  timer_reuse("popen's", pfd);
 
   /* A socket's timeout does not outlive it. */
   int s = socket(AF_UNIX, SOCK_STREAM, 0);
