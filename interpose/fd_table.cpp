@@ -2,7 +2,6 @@
 #include "fd_table.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -82,10 +81,9 @@ bool FdTable::regular(int fd) {
   if (!e) return false;
   uint32_t s = e->state.load(std::memory_order_relaxed);
   if (!(s & kRegKnown)) {
-    struct stat st;
-    long r = sys::raw(SYS_fstat, fd, reinterpret_cast<long>(&st));
-    if (r < 0) return false;  // the call itself will report the error
-    uint32_t bits = kRegKnown | (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) ? kRegular : 0);
+    long file = sys::position_locked(fd);
+    if (file < 0) return false;  // the call itself will report the error
+    uint32_t bits = kRegKnown | (file ? kRegular : 0);
     s = e->state.fetch_or(bits, std::memory_order_relaxed) | bits;
   }
   return s & kRegular;
@@ -131,11 +129,7 @@ void FdTable::duplicated(int from, int to) {
 
 void FdTable::forget(int fd) {
   detail::fd_is_new(fd, false);
-  if (Entry* e = entry(fd, false)) {
-    e->state.store(0, std::memory_order_relaxed);
-    e->rcvtimeo.store(0, std::memory_order_relaxed);
-    e->sndtimeo.store(0, std::memory_order_relaxed);
-  }
+  if (Entry* e = entry(fd, false)) e->clear();
 }
 
 void FdTable::forget_range(unsigned first, unsigned last) {
@@ -147,12 +141,7 @@ void FdTable::forget_range(unsigned first, unsigned last) {
     Entry* chunk = chunks_[c].load(std::memory_order_acquire);
     if (!chunk) continue;
     unsigned lo = std::max(first, c * kChunkSize), hi = std::min(last, c * kChunkSize + kChunkSize - 1);
-    for (unsigned fd = lo; fd <= hi; ++fd) {
-      Entry& e = chunk[fd - c * kChunkSize];
-      e.state.store(0, std::memory_order_relaxed);
-      e.rcvtimeo.store(0, std::memory_order_relaxed);
-      e.sndtimeo.store(0, std::memory_order_relaxed);
-    }
+    for (unsigned fd = lo; fd <= hi; ++fd) chunk[fd - c * kChunkSize].clear();
   }
 }
 

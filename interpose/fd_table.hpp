@@ -47,6 +47,11 @@ class FdTable {
     std::atomic<uint32_t> state{0};  // 0 unknown, else flags below | generation << kGenShift
     std::atomic<int64_t> rcvtimeo{0};
     std::atomic<int64_t> sndtimeo{0};
+    void clear() noexcept {  // nothing known: the number names no file we saw
+      state.store(0, std::memory_order_relaxed);
+      rcvtimeo.store(0, std::memory_order_relaxed);
+      sndtimeo.store(0, std::memory_order_relaxed);
+    }
   };
   static constexpr uint32_t kKnown = 1, kNonblock = 2, kSeekKnown = 4, kStream = 8, kRegKnown = 16, kRegular = 32;
   // What the file is, as opposed to the flags of its description: kept

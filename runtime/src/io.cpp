@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <sys/socket.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <climits>
@@ -138,11 +137,9 @@ int32_t read_once(int fd, size_t len, const deadline& dl, Direct&& direct, Prep&
 bool has_position(int fd, detail::Stream kind) {
   if (kind != detail::Stream::unknown) return kind == detail::Stream::no;
   if (detail::nowait::socket_hint(fd) || detail::nowait::not_a_file(fd)) return false;
-  struct stat st;
-  if (sys::raw(SYS_fstat, fd, reinterpret_cast<long>(&st)) < 0) return false;  // the ring reports the error
-  if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) return true;
-  detail::nowait::learned_not_a_file(fd);
-  return false;
+  long file = sys::position_locked(fd);
+  if (file == 0) detail::nowait::learned_not_a_file(fd);
+  return file == 1;  // an error: the ring reports it
 }
 
 // A file write (at the current position, or at `at`) is a yield point, as
@@ -168,9 +165,7 @@ int32_t file_readv(int fd, const struct iovec* v, int n, const deadline& dl) {
   // About to park: first make sure the hook's kind was not stale (a number
   // reused for a pipe or timerfd behind the hooks' back), as the ring would
   // read such a fd twice.
-  struct stat st;
-  if (sys::raw(SYS_fstat, fd, reinterpret_cast<long>(&st)) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
-    return kUseRing;
+  if (sys::position_locked(fd) == 0) return kUseRing;
   long at = sys::raw(SYS_lseek, fd, 0, SEEK_CUR);
   if (at >= 0) {
     int32_t w = once(dl, [&](io_uring_sqe* s) { io_uring_prep_readv(s, fd, v, n, static_cast<uint64_t>(at)); });

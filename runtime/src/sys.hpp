@@ -3,6 +3,7 @@
 // calls them for itself: it enters the kernel directly, or through the ring.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <linux/futex.h>
 
@@ -64,6 +65,16 @@ inline long read(int fd, void* buf, size_t n) {
   return raw(SYS_read, fd, reinterpret_cast<long>(buf), static_cast<long>(n));
 }
 inline long close(int fd) { return raw(SYS_close, fd); }
+
+// 1 if fd is a regular file or a directory (the kinds whose position the
+// kernel locks for read/write), 0 if it is something else, -errno if fstat
+// failed.
+inline long position_locked(int fd) {
+  struct stat st;
+  long r = raw(SYS_fstat, fd, reinterpret_cast<long>(&st));
+  if (r < 0) return r;
+  return S_ISREG(st.st_mode) || S_ISDIR(st.st_mode);
+}
 inline long gettid() { return raw(SYS_gettid); }
 
 inline long futex_wait(std::atomic<uint32_t>* addr, uint32_t expected) {
