@@ -13,9 +13,12 @@
 namespace greenring::detail::nowait {
 namespace {
 
-// Hints for fds below 4096, one bit each. They steer speed only: a stale
-// bit after the number is reused costs an extra system call or a ring trip,
-// never a different result.
+// Hints for fds below 4096, one bit each. All but not_files steer speed
+// only: a stale bit after the number is reused costs an extra system call or
+// a ring trip, never a different result. A stale not_files bit (a number the
+// API saw as a pipe, closed with ::close and reused for a regular file) sends
+// that file's current-position I/O through the ring, without the position
+// lock; io::close and the hooks reset it (fresh).
 constexpr int kHintFds = 4096;
 class FdBits {
  public:
