@@ -1107,18 +1107,10 @@ TEST(IoWaitid, ParksUntilTheChildExitsWhileOtherGreenThreadsRun) {
   SKIP_WITHOUT_RING_WAITID();
   pid_t child = child_exiting(100, 7);
   ASSERT_GT(child, 0);
-  int ticks = 0;
-  bool done = false;
-  auto ticker = spawn([&] {
-    while (!done) {
-      ++ticks;
-      greenring::sleep_for(10ms);
-    }
-  });
+  Ticker ticker(10ms);
   siginfo_t info{};
   ASSERT_EQ(io::waitid(P_PID, static_cast<id_t>(child), &info, WEXITED), 0) << strerror(errno);
-  done = true;
-  ticker.join();
+  int ticks = ticker.stop();
   EXPECT_EQ(info.si_pid, child);
   EXPECT_EQ(info.si_code, CLD_EXITED);
   EXPECT_EQ(info.si_status, 7);

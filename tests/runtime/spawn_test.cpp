@@ -400,19 +400,11 @@ TEST(GreenThreadOverlap, WakeFromAnotherOsThreadWhileMainIsParkedInRead) {
     written = true;
     EXPECT_EQ(::write(p.w, "!", 1), 1);
   });
-  int ticks = 0;
-  bool stop = false;
-  auto ticker = spawn([&] {
-    while (!stop) {
-      ++ticks;
-      greenring::sleep_for(5ms);
-    }
-  });
+  Ticker ticker(5ms);
   char c = 0;
   ssize_t n = io::read(p.r, &c, 1, 10s);
   const bool was_written = written.load();
-  stop = true;
-  ticker.join();
+  int ticks = ticker.stop();
   writer.join();
   ASSERT_EQ(n, 1) << strerror(errno);
   EXPECT_EQ(c, '!');

@@ -167,6 +167,34 @@ inline bool kernel_at_least(int major, int minor) {
   return ma > major || (ma == major && mi >= minor);
 }
 
+// A green thread that counts its turns, one per `period` slept, until
+// stopped (or destroyed): a call that parks lets it tick, a call that blocks
+// the OS thread does not.
+class Ticker {
+ public:
+  explicit Ticker(std::chrono::milliseconds period)
+      : thread_(greenring::spawn([this, period] {
+          while (!stop_) {
+            ++ticks_;
+            greenring::sleep_for(period);
+          }
+        })) {}
+  ~Ticker() { stop(); }
+  Ticker(const Ticker&) = delete;
+  Ticker& operator=(const Ticker&) = delete;
+  // Stops it and returns how many turns it had.
+  int stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    return ticks_;
+  }
+
+ private:
+  bool stop_ = false;
+  int ticks_ = 0;
+  greenring::green_thread thread_;
+};
+
 // How many fds this process has open.
 inline size_t open_fd_count() {
   size_t n = 0;
